@@ -1,0 +1,53 @@
+// Browser tests: @open-wc/testing in headless Debian Chromium. `npm test` runs this inside a
+// loopback-only network namespace (see server/testing/in-loopback-netns.sh), so the WebRTC tests
+// and the real servers they start never send a packet off this machine.
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { chromeLauncher } from '@web/test-runner-chrome';
+import { serverHarnessPlugin } from './server/testing/wtr-server-plugin.mjs';
+
+const chromiumFlags = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
+];
+
+const chromium = (extraFlags) =>
+  chromeLauncher({
+    launchOptions: {
+      executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+      headless: true,
+      args: [...chromiumFlags, ...extraFlags],
+    },
+  });
+
+export default {
+  rootDir: '.',
+  nodeResolve: true,
+  // Real-time audio and WebRTC on a 2-core machine: one test file at a time keeps timing honest.
+  concurrency: 1,
+  concurrentBrowsers: 1,
+  testsFinishTimeout: 15 * 60 * 1000,
+  browserStartTimeout: 60000,
+  testFramework: { config: { timeout: 120000 } },
+  plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), serverHarnessPlugin()],
+  groups: [
+    {
+      // Everything that may play sound without a click.
+      name: 'autoplay',
+      files: ['components/**/*.test.ts', '!components/**/*.gesture.test.ts', '!**/*.node.test.ts'],
+      browsers: [chromium(['--autoplay-policy=no-user-gesture-required'])],
+    },
+    {
+      // The browser's real autoplay policy: the AudioContext starts suspended until a gesture.
+      name: 'gesture',
+      files: ['components/**/*.gesture.test.ts'],
+      browsers: [chromium([])],
+    },
+  ],
+};
