@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  OfferRequestError,
+  ProtocolError,
+  parseClientMessage,
+  parseErrorBody,
+  parseOfferRequest,
+  parseOfferResponse,
+  parseServerMessage,
+  totalChunksOf,
+} from './protocol.js';
+
+const sdp = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n';
+const offer = { type: 'offer', sdp };
+
+test('parseOfferRequest accepts a minimal request and keeps optional fields', () => {
+  assert.deepEqual(parseOfferRequest({ offer, clientId: crypto.randomUUID().slice(0, 36), src: 'a/b.mp3' }).src, 'a/b.mp3');
+  const full = parseOfferRequest({ offer, clientId: 'abc_-1', src: 'x.mp3', offset: 10, deferStart: true });
+  assert.equal(full.offset, 10);
+  assert.equal(full.deferStart, true);
+});
+
+test('parseOfferRequest names the field at fault', () => {
+  const fieldOf = (body: unknown) => {
+    try {
+      parseOfferRequest(body);
+    } catch (error) {
+      assert.ok(error instanceof OfferRequestError);
+      return error.field;
+    }
+    assert.fail('expected a rejection');
+  };
+  assert.equal(fieldOf(null), 'body');
+  assert.equal(fieldOf([]), 'body');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', __proto__x: 1 }), 'body');
+  assert.equal(fieldOf({ clientId: 'a', src: 'x' }), 'offer');
+  assert.equal(fieldOf({ offer: { type: 'answer', sdp }, clientId: 'a', src: 'x' }), 'offer');
+  assert.equal(fieldOf({ offer: { type: 'offer', sdp: 'hello' }, clientId: 'a', src: 'x' }), 'offer');
+  assert.equal(fieldOf({ offer: { type: 'offer', sdp: 'v=0\r\nm=audio 9 RTP/AVP 0\r\n' }, clientId: 'a', src: 'x' }), 'offer');
+  assert.equal(fieldOf({ offer, clientId: 'a b', src: 'x' }), 'clientId');
+  assert.equal(fieldOf({ offer, clientId: 'a'.repeat(65), src: 'x' }), 'clientId');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: '' }), 'src');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', offset: -1 }), 'offset');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', offset: 1.5 }), 'offset');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: 'yes' }), 'deferStart');
+});
+
+test('parseServerMessage round-trips every message and rejects the rest with a code', () => {
+  const metadata = parseServerMessage(
+    JSON.stringify({ type: 'metadata', src: 'a.mp3', totalSize: 100, totalChunks: 1, chunkSize: 65536, mimeType: 'audio/mpeg' }),
+  );
+  assert.equal(metadata.type, 'metadata');
+  assert.equal(metadata.type === 'metadata' && metadata.offset, 0);
+  assert.deepEqual(parseServerMessage('{"type":"complete"}'), { type: 'complete' });
+  assert.deepEqual(parseServerMessage('{"type":"error","code":"READ_FAILED","message":"x"}'), {
+    type: 'error',
+    code: 'READ_FAILED',
+    message: 'x',
+  });
+  const codeOf = (text: string) => {
+    try {
+      parseServerMessage(text);
+    } catch (error) {
+      assert.ok(error instanceof ProtocolError);
+      return error.code;
+    }
+    assert.fail('expected a rejection');
+  };
+  assert.equal(codeOf('{'), 'INVALID_JSON');
+  assert.equal(codeOf('[]'), 'INVALID_MESSAGE');
+  assert.equal(codeOf('{"type":"nope"}'), 'INVALID_MESSAGE');
+  assert.equal(codeOf('{"type":"error","code":"WHATEVER"}'), 'INVALID_MESSAGE');
+  assert.equal(
+    codeOf('{"type":"metadata","src":"a","totalSize":10,"totalChunks":1,"chunkSize":65536,"mimeType":"audio/mpeg","offset":10}'),
+    'INVALID_MESSAGE',
+  );
+});
+
+test('client messages, response and error bodies', () => {
+  assert.deepEqual(parseClientMessage('{"type":"start"}'), { type: 'start' });
+  assert.deepEqual(parseClientMessage('{"type":"start","offset":5}'), { type: 'start', offset: 5 });
+  assert.throws(() => parseClientMessage('{"type":"start","offset":-5}'), ProtocolError);
+  assert.throws(() => parseClientMessage('x'.repeat(5000)), ProtocolError);
+  assert.equal(parseOfferResponse({ answer: { type: 'answer', sdp } }).answer.sdp, sdp);
+  assert.throws(() => parseOfferResponse({ answer: { type: 'offer', sdp } }), ProtocolError);
+  assert.deepEqual(parseErrorBody({ error: { code: 'BAD_SRC', message: 'm' } }), { code: 'BAD_SRC', message: 'm' });
+  assert.equal(parseErrorBody('<html>'), undefined);
+  assert.equal(totalChunksOf(65536, 65536), 1);
+  assert.equal(totalChunksOf(65537, 65536), 2);
+});
