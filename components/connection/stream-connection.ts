@@ -1,0 +1,462 @@
+/**
+ * One RTCPeerConnection and one DataChannel for one stream of one file from one byte `offset`.
+ * It turns the DataChannel's messages into `metadata`, `chunk(bytes, fileOffset)` and `complete`
+ * calls, checks them against the protocol, and turns every way the stream can end badly into one
+ * PlayerError. It never retries: the player controller opens a new StreamConnection at
+ * `nextOffset` when it decides to.
+ *
+ * Failure reporting, exactly once per failure:
+ * - before `open()` resolved: `open()` rejects (the listener's `error` is not called);
+ * - after: the listener's `error` is called, once, after this connection has closed itself.
+ * After `close()` (by the caller) nothing is called at all; a pending `open()` rejects with ABORTED.
+ */
+import { PlayerError, type PlayerErrorCode } from '../errors.js';
+import {
+  ProtocolError,
+  encodeMessage,
+  isRetryableStreamError,
+  parseServerMessage,
+  type MetadataMessage,
+  type ServerMessage,
+} from '../protocol.js';
+import { DEFAULT_SIGNALING_TIMEOUT_MS, requestAnswer } from './signaling.js';
+import type { ServerTimingMetric } from './server-timing.js';
+
+export type ConnectionMark =
+  | 'peerCreated'
+  | 'offerCreated'
+  | 'offerSent'
+  | 'answerReceived'
+  | 'remoteDescriptionSet'
+  | 'iceConnected'
+  | 'peerConnected'
+  | 'channelOpen'
+  | 'metadata'
+  | 'firstChunk'
+  | 'complete';
+
+export type StreamConnectionState = 'new' | 'connecting' | 'open' | 'streaming' | 'complete' | 'closed';
+
+export interface StreamConnectionOptions {
+  /** Signaling base URL; '' = this page's origin. */
+  server: string;
+  src: string;
+  clientId: string;
+  /** First byte of the file to receive (resume). Default 0. */
+  offset?: number;
+  /** Receive metadata, then wait for {@link StreamConnection.start} before the first chunk. */
+  deferStart?: boolean;
+  /** Default [] (no STUN/TURN): the server is reached through its host candidates. */
+  iceServers?: RTCIceServer[];
+  /** Default 10000. */
+  signalingTimeoutMs?: number;
+  /** From the answer on: the channel must be open and metadata received within this. Default 10000. */
+  openTimeoutMs?: number;
+  /** No message for this long while streaming and not complete → STALLED. Default 5000. */
+  stallTimeoutMs?: number;
+  /**
+   * How long `connectionState === 'disconnected'` may last before it counts as lost. Chromium
+   * reports `disconnected` after a few seconds without ICE consent responses and often recovers.
+   * Default 1500.
+   */
+  disconnectGraceMs?: number;
+}
+
+export interface StreamConnectionListener {
+  metadata(message: MetadataMessage): void;
+  /** `bytes` is a view of the message's own buffer (no copy); the receiver may keep it. */
+  chunk(bytes: Uint8Array, fileOffset: number): void;
+  complete(): void;
+  /** At most once; the connection has closed itself before this. */
+  error(error: PlayerError): void;
+}
+
+export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
+export const DEFAULT_DISCONNECT_GRACE_MS = 1_500;
+
+export class StreamConnection {
+  readonly #options: StreamConnectionOptions;
+  readonly #listener: StreamConnectionListener;
+  readonly #requestedOffset: number;
+  readonly #timing: Partial<Record<ConnectionMark, number>> = {};
+  #serverTiming: readonly ServerTimingMetric[] = [];
+  #state: StreamConnectionState = 'new';
+  #nextOffset: number;
+  #metadata: MetadataMessage | undefined;
+
+  #pc: RTCPeerConnection | undefined;
+  #channel: RTCDataChannel | undefined;
+  readonly #signaling = new AbortController();
+  #openTimer: ReturnType<typeof setTimeout> | undefined;
+  #stallTimer: ReturnType<typeof setTimeout> | undefined;
+  #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #lastMessageAt = 0;
+  #torn = false;
+
+  #opened: Promise<MetadataMessage> | undefined;
+  #resolveOpen: ((metadata: MetadataMessage) => void) | undefined;
+  #rejectOpen: ((error: PlayerError) => void) | undefined;
+
+  constructor(options: StreamConnectionOptions, listener: StreamConnectionListener) {
+    const offset = options.offset ?? 0;
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer, got ${offset}`);
+    this.#options = options;
+    this.#listener = listener;
+    this.#requestedOffset = offset;
+    this.#nextOffset = offset;
+  }
+
+  /** First byte of the file not yet received: where a new connection resumes. */
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  /** performance.now() at each step reached so far. */
+  get timing(): Readonly<Partial<Record<ConnectionMark, number>>> {
+    return this.#timing;
+  }
+
+  /** The signaling response's `Server-Timing` metrics (empty when absent or not exposed). */
+  get serverTiming(): readonly ServerTimingMetric[] {
+    return this.#serverTiming;
+  }
+
+  get state(): StreamConnectionState {
+    return this.#state;
+  }
+
+  /** The stream's metadata, once received. */
+  get metadata(): MetadataMessage | undefined {
+    return this.#metadata;
+  }
+
+  /**
+   * Signaling, ICE, DTLS, SCTP, channel open, metadata. Resolves with the metadata (also given to
+   * the listener); rejects with a PlayerError. Calling it again returns the same promise.
+   */
+  open(): Promise<MetadataMessage> {
+    if (this.#opened) return this.#opened;
+    this.#opened = new Promise<MetadataMessage>((resolve, reject) => {
+      this.#resolveOpen = resolve;
+      this.#rejectOpen = reject;
+    });
+    if (this.#state !== 'new') {
+      this.#settleOpen(new PlayerError('ABORTED', 'the connection was closed before it was opened'));
+    } else {
+      this.#state = 'connecting';
+      this.#connect().catch((error: unknown) => {
+        this.#fail(error instanceof PlayerError ? error : new PlayerError('CONNECTION_FAILED', 'could not set up the connection', { cause: error }));
+      });
+    }
+    return this.#opened;
+  }
+
+  /**
+   * On a `deferStart` connection, after metadata: ask the server to send the chunks, from
+   * `offset` (default: the offset of this connection). No-op once the connection has ended.
+   */
+  start(offset?: number): void {
+    if (this.#state === 'closed' || this.#state === 'complete') return;
+    if (!this.#options.deferStart) throw new Error('start() is for deferStart connections; this one streams at once');
+    if (this.#state !== 'open' || !this.#metadata || !this.#channel) {
+      throw new Error(`start() needs an open connection waiting to start (state: ${this.#state})`);
+    }
+    const from = offset ?? this.#nextOffset;
+    if (!Number.isSafeInteger(from) || from < 0 || (from > 0 && from >= this.#metadata.totalSize)) {
+      throw new RangeError(`start offset ${from} is outside the file (0..${this.#metadata.totalSize - 1})`);
+    }
+    try {
+      this.#channel.send(encodeMessage(offset === undefined ? { type: 'start' } : { type: 'start', offset }));
+    } catch (error) {
+      this.#fail(new PlayerError('CONNECTION_LOST', 'the data channel closed before the stream could start', { cause: error }));
+      return;
+    }
+    this.#nextOffset = from;
+    this.#beginStreaming();
+  }
+
+  /** Idempotent. Closes channel and peer, clears every timer; no listener call after it. */
+  close(): void {
+    if (this.#state !== 'complete') this.#state = 'closed';
+    this.#teardown();
+    this.#settleOpen(new PlayerError('ABORTED', 'the connection was closed'));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Set-up
+
+  async #connect(): Promise<void> {
+    const { server, src, clientId, deferStart } = this.#options;
+    this.#mark('peerCreated');
+    const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    this.#pc = pc;
+    const channel = pc.createDataChannel('audio', { ordered: true });
+    // The spec's default is now 'arraybuffer', older engines said 'blob': never rely on it.
+    channel.binaryType = 'arraybuffer';
+    this.#channel = channel;
+    channel.onopen = this.#onChannelOpen;
+    channel.onmessage = this.#onMessage;
+    channel.onclose = this.#onChannelClose;
+    pc.onconnectionstatechange = this.#onConnectionStateChange;
+    pc.oniceconnectionstatechange = this.#onIceConnectionStateChange;
+
+    const offer = await pc.createOffer();
+    if (this.#torn) return;
+    this.#mark('offerCreated');
+    await pc.setLocalDescription(offer);
+    if (this.#torn) return;
+    // Post at once: waiting for ICE gathering to complete costs ~130 ms in Chromium and gains
+    // nothing here — the server's host candidates in its answer are all ICE needs.
+    const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
+    this.#mark('offerSent');
+    const result = await requestAnswer(
+      server,
+      {
+        offer: { type: 'offer', sdp },
+        clientId,
+        src,
+        ...(this.#requestedOffset > 0 ? { offset: this.#requestedOffset } : {}),
+        ...(deferStart ? { deferStart: true } : {}),
+      },
+      { timeoutMs: this.#options.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS, signal: this.#signaling.signal },
+    );
+    if (this.#torn) return;
+    this.#mark('answerReceived');
+    this.#serverTiming = result.serverTiming;
+    try {
+      await pc.setRemoteDescription(result.answer);
+    } catch (error) {
+      if (this.#torn) return;
+      throw new PlayerError('SIGNALING_BAD_RESPONSE', 'the server answered with a session description this browser rejects', { cause: error });
+    }
+    if (this.#torn) return;
+    this.#mark('remoteDescriptionSet');
+    const openTimeoutMs = this.#options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    this.#openTimer = setTimeout(() => {
+      this.#openTimer = undefined;
+      const opened = this.#channel?.readyState === 'open';
+      this.#fail(
+        new PlayerError(
+          'CONNECTION_FAILED',
+          opened ? `no metadata within ${openTimeoutMs} ms of the answer` : `the data channel did not open within ${openTimeoutMs} ms`,
+        ),
+      );
+    }, openTimeoutMs);
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events (arrow functions: assigned as handlers and detached by identity in #teardown)
+
+  readonly #onChannelOpen = (): void => {
+    this.#mark('channelOpen');
+  };
+
+  readonly #onIceConnectionStateChange = (): void => {
+    const state = this.#pc?.iceConnectionState;
+    if ((state === 'connected' || state === 'completed') && this.#timing.iceConnected === undefined) this.#mark('iceConnected');
+  };
+
+  readonly #onConnectionStateChange = (): void => {
+    const state = this.#pc?.connectionState;
+    if (state === 'connected') {
+      if (this.#timing.peerConnected === undefined) this.#mark('peerConnected');
+      clearTimeout(this.#disconnectTimer);
+      this.#disconnectTimer = undefined;
+    } else if (state === 'failed' || state === 'closed') {
+      this.#fail(this.#lost(`the peer connection ${state}`));
+    } else if (state === 'disconnected' && this.#disconnectTimer === undefined) {
+      const grace = this.#options.disconnectGraceMs ?? DEFAULT_DISCONNECT_GRACE_MS;
+      this.#disconnectTimer = setTimeout(() => {
+        this.#disconnectTimer = undefined;
+        this.#fail(this.#lost(`the peer connection stayed disconnected for ${grace} ms`));
+      }, grace);
+    }
+  };
+
+  readonly #onChannelClose = (): void => {
+    this.#fail(this.#lost('the data channel closed before the stream was complete'));
+  };
+
+  readonly #onMessage = (event: MessageEvent): void => {
+    const { data } = event;
+    this.#lastMessageAt = performance.now();
+    if (data instanceof ArrayBuffer) this.#onChunk(new Uint8Array(data));
+    else if (typeof data === 'string') this.#onText(data);
+    else this.#protocolError('a binary message arrived in an unexpected form');
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // Messages
+
+  #onChunk(bytes: Uint8Array): void {
+    const metadata = this.#metadata;
+    if (!metadata) return this.#protocolError('a binary chunk arrived before the metadata');
+    if (this.#state !== 'streaming') return this.#protocolError('a binary chunk arrived before start');
+    const fileOffset = this.#nextOffset;
+    const end = fileOffset + bytes.byteLength;
+    if (end > metadata.totalSize) {
+      return this.#protocolError(`chunk at byte ${fileOffset} of ${bytes.byteLength} bytes runs past the file's ${metadata.totalSize} bytes`);
+    }
+    this.#nextOffset = end;
+    if (this.#timing.firstChunk === undefined) this.#mark('firstChunk');
+    this.#listener.chunk(bytes, fileOffset);
+  }
+
+  #onText(text: string): void {
+    let message: ServerMessage;
+    try {
+      message = parseServerMessage(text);
+    } catch (error) {
+      const reason = error instanceof ProtocolError ? error.message : 'unreadable message';
+      return this.#protocolError(`the server sent an invalid message: ${reason}`, error);
+    }
+    switch (message.type) {
+      case 'metadata':
+        return this.#onMetadata(message);
+      case 'complete':
+        return this.#onComplete();
+      case 'error':
+        return this.#fail(
+          new PlayerError('STREAM_ERROR', message.message || `the server reported ${message.code}`, {
+            detail: message.code,
+            fatal: !isRetryableStreamError(message.code),
+          }),
+        );
+    }
+  }
+
+  #onMetadata(metadata: MetadataMessage): void {
+    if (this.#metadata) return this.#protocolError('a second metadata message arrived');
+    if (metadata.offset !== this.#requestedOffset) {
+      return this.#protocolError(`metadata says the stream starts at byte ${metadata.offset}, but byte ${this.#requestedOffset} was asked for`);
+    }
+    this.#metadata = metadata;
+    this.#mark('metadata');
+    clearTimeout(this.#openTimer);
+    this.#openTimer = undefined;
+    if (this.#options.deferStart) this.#state = 'open';
+    else this.#beginStreaming();
+    try {
+      this.#listener.metadata(metadata);
+    } finally {
+      // After the listener: it sees metadata before the `await open()` continuation runs.
+      this.#settleOpen(metadata);
+    }
+  }
+
+  #onComplete(): void {
+    const metadata = this.#metadata;
+    if (!metadata) return this.#protocolError('complete arrived before the metadata');
+    if (this.#nextOffset !== metadata.totalSize) {
+      return this.#protocolError(`complete arrived after byte ${this.#nextOffset} of ${metadata.totalSize}`);
+    }
+    this.#state = 'complete';
+    this.#mark('complete');
+    this.#clearTimers();
+    try {
+      this.#listener.complete();
+    } finally {
+      // The stream is done: free the peer now rather than when the caller gets round to close().
+      this.#teardown();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Stall detection: one timer re-armed lazily, so a chunk costs a timestamp, not a setTimeout.
+
+  #beginStreaming(): void {
+    this.#state = 'streaming';
+    this.#lastMessageAt = performance.now();
+    this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+  }
+
+  #armStallTimer(delay: number): void {
+    this.#stallTimer = setTimeout(this.#onStallTimer, Math.max(0, delay));
+  }
+
+  readonly #onStallTimer = (): void => {
+    this.#stallTimer = undefined;
+    if (this.#state !== 'streaming') return;
+    const timeout = this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+    const idle = performance.now() - this.#lastMessageAt;
+    if (idle < timeout) return this.#armStallTimer(timeout - idle);
+    this.#fail(new PlayerError('STALLED', `no data for ${Math.round(idle)} ms while the stream was not complete`));
+  };
+
+  // -------------------------------------------------------------------------------------------
+  // Ending
+
+  #lost(message: string): PlayerError {
+    const opened = this.#metadata !== undefined || this.#timing.channelOpen !== undefined;
+    return new PlayerError(opened ? 'CONNECTION_LOST' : 'CONNECTION_FAILED', opened ? message : `could not connect: ${message}`);
+  }
+
+  #protocolError(message: string, cause?: unknown): void {
+    // A server that breaks the protocol once will do it again: retrying cannot help.
+    this.#fail(new PlayerError('PROTOCOL', message, { fatal: true, cause }));
+  }
+
+  /** Ends the connection because of `error`, reported once: to open() if pending, else to the listener. */
+  #fail(error: PlayerError): void {
+    if (this.#state === 'closed' || this.#state === 'complete') return;
+    this.#state = 'closed';
+    this.#teardown();
+    if (this.#rejectOpen) this.#settleOpen(error);
+    else this.#listener.error(error);
+  }
+
+  #settleOpen(result: MetadataMessage | PlayerError): void {
+    const resolve = this.#resolveOpen;
+    const reject = this.#rejectOpen;
+    this.#resolveOpen = undefined;
+    this.#rejectOpen = undefined;
+    if (result instanceof PlayerError) reject?.(result);
+    else resolve?.(result);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#openTimer);
+    clearTimeout(this.#stallTimer);
+    clearTimeout(this.#disconnectTimer);
+    this.#openTimer = this.#stallTimer = this.#disconnectTimer = undefined;
+  }
+
+  #teardown(): void {
+    if (this.#torn) return;
+    this.#torn = true;
+    this.#clearTimers();
+    this.#signaling.abort();
+    const channel = this.#channel;
+    const pc = this.#pc;
+    this.#channel = undefined;
+    this.#pc = undefined;
+    if (channel) {
+      channel.onopen = channel.onmessage = channel.onclose = null;
+      if (channel.readyState === 'connecting' || channel.readyState === 'open') channel.close();
+    }
+    if (pc) {
+      pc.onconnectionstatechange = pc.oniceconnectionstatechange = null;
+      pc.close();
+    }
+  }
+
+  #mark(mark: ConnectionMark): void {
+    this.#timing[mark] = performance.now();
+  }
+}
+
+/** Codes a StreamConnection reports (to open()'s rejection or the listener's `error`). */
+export type StreamConnectionErrorCode = Extract<
+  PlayerErrorCode,
+  | 'SIGNALING_UNREACHABLE'
+  | 'SIGNALING_TIMEOUT'
+  | 'SIGNALING_HTTP'
+  | 'SIGNALING_BAD_RESPONSE'
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_LOST'
+  | 'STALLED'
+  | 'STREAM_ERROR'
+  | 'PROTOCOL'
+  | 'ABORTED'
+>;
