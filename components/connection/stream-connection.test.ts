@@ -1,0 +1,257 @@
+/// <reference types="mocha" />
+// StreamConnection against the real server process over real WebRTC (loopback namespace).
+import { expect } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import { StreamConnection, type ConnectionMark, type StreamConnectionOptions } from './stream-connection.js';
+import {
+  Recorder,
+  TONE,
+  activePeers,
+  clearFaults,
+  concat,
+  fetchOriginal,
+  rejectionOf,
+  setFaults,
+  sha256,
+  sleep,
+  startServer,
+  stopServer,
+  untilMark,
+  waitFor,
+  type TestServer,
+} from './test-server.js';
+
+describe('StreamConnection (real server, real WebRTC)', function () {
+  this.timeout(60000);
+  let server: TestServer;
+  let original: Uint8Array;
+  const open: StreamConnection[] = [];
+
+  const connect = (options: Partial<StreamConnectionOptions> = {}, recorder = new Recorder()) => {
+    const connection = new StreamConnection({ server: server.url, src: TONE, clientId: crypto.randomUUID(), ...options }, recorder);
+    open.push(connection);
+    return { connection, recorder };
+  };
+
+  before(async () => {
+    server = await startServer();
+    original = await fetchOriginal(server);
+  });
+  after(async () => {
+    await stopServer(server);
+  });
+  afterEach(async () => {
+    for (const connection of open.splice(0)) connection.close();
+    await clearFaults(server);
+    await waitFor('activePeers to return to 0', async () => (await activePeers(server)) === 0, 8000);
+  });
+
+  it('streams the whole file: metadata, contiguous chunks, complete; bytes hash to the original', async () => {
+    const { connection, recorder } = connect();
+    expect(connection.state).to.equal('new');
+    const opening = connection.open();
+    expect(connection.state).to.equal('connecting');
+    const metadata = await opening;
+    expect(metadata).to.include({ type: 'metadata', offset: 0, totalSize: original.byteLength, mimeType: 'audio/mpeg' });
+    expect(metadata.totalChunks).to.equal(Math.ceil(original.byteLength / metadata.chunkSize));
+    expect(recorder.calls[0]).to.equal('metadata');
+    expect(recorder.metadataMessage).to.deep.equal(metadata);
+
+    const ending = await recorder.ended;
+    expect(ending.kind).to.equal('complete');
+    expect(recorder.calls.at(-1)).to.equal('complete');
+    expect(recorder.calls.filter((c) => c === 'chunk').length).to.equal(metadata.totalChunks);
+    // Each chunk says where in the file it starts, and they follow each other without a gap.
+    let expected = 0;
+    recorder.chunks.forEach((chunk, i) => {
+      expect(recorder.offsets[i]).to.equal(expected);
+      expected += chunk.byteLength;
+    });
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original));
+    expect(connection.nextOffset).to.equal(original.byteLength);
+    expect(connection.state).to.equal('complete');
+    // Chunks are views of the messages' own buffers, not copies.
+    expect(recorder.chunks.every((c) => c.byteOffset === 0 && c.buffer.byteLength === c.byteLength)).to.equal(true);
+
+    const order: ConnectionMark[] = ['peerCreated', 'offerCreated', 'offerSent', 'answerReceived', 'remoteDescriptionSet', 'channelOpen', 'metadata', 'firstChunk', 'complete'];
+    const times = order.map((mark) => connection.timing[mark]);
+    expect(times.every((t) => typeof t === 'number'), JSON.stringify(connection.timing)).to.equal(true);
+    for (let i = 1; i < times.length; i += 1) expect(times[i]!).to.be.at.least(times[i - 1]!, order[i]);
+    // The peer is closed once complete; close() afterwards changes nothing.
+    connection.close();
+    expect(connection.state).to.equal('complete');
+    await waitFor('the server to drop the finished peer', async () => (await activePeers(server)) === 0);
+  });
+
+  it('resumes at a byte offset: metadata carries it, the first chunk starts exactly there', async () => {
+    const offset = 12345;
+    const { connection, recorder } = connect({ offset });
+    const metadata = await connection.open();
+    expect(metadata.offset).to.equal(offset);
+    expect(metadata.totalSize).to.equal(original.byteLength);
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(recorder.offsets[0]).to.equal(offset);
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(offset)));
+    expect(connection.nextOffset).to.equal(original.byteLength);
+  });
+
+  it('server closes the peer mid-stream: CONNECTION_LOST, nextOffset = bytes received; resuming there completes the file', async () => {
+    await setFaults(server, { closeAfterBytes: 65536 });
+    const first = connect();
+    await first.connection.open();
+    const ending = await first.recorder.ended;
+    expect(ending.kind).to.equal('error');
+    const error = ending.kind === 'error' ? ending.error : undefined;
+    expect(error?.code).to.equal('CONNECTION_LOST');
+    expect(error?.fatal).to.equal(false);
+    expect(first.connection.state).to.equal('closed');
+    expect(first.recorder.received).to.equal(65536);
+    expect(first.connection.nextOffset).to.equal(65536);
+    expect(first.recorder.calls.filter((c) => c.startsWith('error'))).to.have.length(1);
+
+    const second = connect({ offset: first.connection.nextOffset });
+    await second.connection.open();
+    expect((await second.recorder.ended).kind).to.equal('complete');
+    const joined = concat([first.recorder.bytes, second.recorder.bytes]);
+    expect(await sha256(joined)).to.equal(await sha256(original));
+  });
+
+  it('server stops sending without closing: STALLED after stallTimeoutMs, after the peer was closed', async () => {
+    await setFaults(server, { stallAfterBytes: 65536 });
+    const { connection, recorder } = connect({ stallTimeoutMs: 600 });
+    recorder.watch(connection);
+    await connection.open();
+    const started = performance.now();
+    const ending = await recorder.ended;
+    expect(ending.kind === 'error' && ending.error.code).to.equal('STALLED');
+    expect(performance.now() - started).to.be.within(400, 5000);
+    // The connection had closed itself before it reported the error.
+    expect(recorder.calls.at(-1)).to.equal('error:STALLED');
+    expect(recorder.states.at(-1)).to.equal('closed');
+    expect(connection.nextOffset).to.equal(65536);
+  });
+
+  it('deferStart: open() resolves at metadata, nothing streams (and nothing stalls) until start()', async () => {
+    const { connection, recorder } = connect({ deferStart: true, stallTimeoutMs: 300 });
+    const metadata = await connection.open();
+    expect(connection.state).to.equal('open');
+    await sleep(600);
+    expect(recorder.calls).to.deep.equal(['metadata']);
+    expect(connection.timing.firstChunk).to.equal(undefined);
+    connection.start();
+    expect(connection.state).to.equal('streaming');
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original));
+    expect(metadata.offset).to.equal(0);
+  });
+
+  it('deferStart: start(offset) streams from that byte', async () => {
+    const { connection, recorder } = connect({ deferStart: true });
+    await connection.open();
+    connection.start(70000);
+    expect(connection.nextOffset).to.equal(70000);
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(recorder.offsets[0]).to.equal(70000);
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(70000)));
+  });
+
+  it('start() misuse is a clear error; start() after the end is a no-op', async () => {
+    const streaming = connect();
+    expect(() => streaming.connection.start()).to.throw(/deferStart/);
+    const deferred = connect({ deferStart: true });
+    expect(() => deferred.connection.start()).to.throw(/state: new/);
+    await deferred.connection.open();
+    expect(() => deferred.connection.start(original.byteLength)).to.throw(RangeError);
+    expect(() => deferred.connection.start(-1)).to.throw(RangeError);
+    deferred.connection.close();
+    expect(() => deferred.connection.start()).not.to.throw();
+  });
+
+  it('the file shrinks on disk before start: STREAM_ERROR with the server code, not retryable', async () => {
+    const { connection, recorder } = connect({ deferStart: true });
+    await connection.open();
+    await executeServerCommand('file-truncate', { path: `${server.audioDir}/${TONE}`, size: 70000 });
+    try {
+      connection.start();
+      const ending = await recorder.ended;
+      expect(ending.kind).to.equal('error');
+      const error = ending.kind === 'error' ? ending.error : undefined;
+      expect(error?.code).to.equal('STREAM_ERROR');
+      expect(error?.detail).to.equal('FILE_CHANGED');
+      expect(error?.fatal).to.equal(true);
+      expect(connection.nextOffset).to.equal(65536);
+    } finally {
+      const base64 = btoa(Array.from(original, (b) => String.fromCharCode(b)).join(''));
+      await executeServerCommand('file-write', { path: `${server.audioDir}/${TONE}`, base64 });
+    }
+  });
+
+  it('close() while connecting: open() rejects ABORTED, no callback ever fires, the server lets go', async () => {
+    for (const after of ['sync', 'peerCreated', 'offerSent', 'answerReceived', 'remoteDescriptionSet'] as const) {
+      const { connection, recorder } = connect();
+      const opening = connection.open();
+      if (after !== 'sync') await untilMark(connection, after);
+      connection.close();
+      connection.close(); // idempotent
+      expect(connection.state).to.equal('closed');
+      const error = await rejectionOf(opening);
+      expect(error.code, after).to.equal('ABORTED');
+      await sleep(300);
+      expect(recorder.calls, after).to.deep.equal([]);
+      await waitFor(`activePeers 0 after close at ${after}`, async () => (await activePeers(server)) === 0, 8000);
+    }
+  });
+
+  it('close() mid-stream: no callback after it, the server lets go', async () => {
+    await setFaults(server, { stallAfterBytes: 65536 });
+    const { connection, recorder } = connect({ stallTimeoutMs: 400 });
+    await connection.open();
+    await waitFor('the first chunk', () => recorder.chunks.length > 0);
+    connection.close();
+    const calls = recorder.calls.length;
+    await sleep(800); // past the stall timeout: the timer must be gone
+    expect(recorder.calls.length).to.equal(calls);
+    expect(connection.state).to.equal('closed');
+    expect(await rejectionOf(connection.open())).to.have.property('code', 'ABORTED');
+  });
+
+  it('an unknown track: open() rejects with the server 404, fatal, and no peer is left behind', async () => {
+    const { connection, recorder } = connect({ src: 'no-such-track.mp3' });
+    const error = await rejectionOf(connection.open());
+    expect(error.code).to.equal('SIGNALING_HTTP');
+    expect(error.status).to.equal(404);
+    expect(error.detail).to.equal('TRACK_NOT_FOUND');
+    expect(error.fatal).to.equal(true);
+    expect(connection.state).to.equal('closed');
+    expect(recorder.calls).to.deep.equal([]);
+  });
+});
+
+describe('StreamConnection when the server dies', function () {
+  this.timeout(60000);
+
+  it('server killed mid-stream: CONNECTION_LOST within a bounded time', async () => {
+    const server = await startServer();
+    try {
+      await setFaults(server, { stallAfterBytes: 65536 });
+      const recorder = new Recorder();
+      const connection = new StreamConnection(
+        { server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 30000 },
+        recorder,
+      );
+      await connection.open();
+      await waitFor('the first chunk', () => recorder.chunks.length > 0);
+      const killedAt = performance.now();
+      await executeServerCommand('server-kill', { id: server.id });
+      const ending = await recorder.ended;
+      const detectedAfter = performance.now() - killedAt;
+      console.log(`server kill detected after ${Math.round(detectedAfter)} ms`);
+      expect(ending.kind === 'error' && ending.error.code).to.equal('CONNECTION_LOST');
+      expect(detectedAfter).to.be.below(20000);
+      expect(connection.state).to.equal('closed');
+      expect(connection.nextOffset).to.equal(65536);
+    } finally {
+      await stopServer(server).catch(() => undefined);
+    }
+  });
+});

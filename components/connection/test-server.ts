@@ -1,0 +1,163 @@
+// Browser-test helpers for the connection tests: a real server process (through the wtr server
+// plugin), its test fault hooks, and a listener that records what a StreamConnection reported.
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { PlayerError } from '../errors.js';
+import type { MetadataMessage } from '../protocol.js';
+import type { ConnectionMark, StreamConnection, StreamConnectionListener } from './stream-connection.js';
+
+/** A small MP3 (89069 bytes: two chunks of 65536) committed beside these tests. */
+export const TEST_LIBRARY = 'components/connection/test-library';
+export const TONE = 'tone.mp3';
+
+export interface TestServer {
+  id: string;
+  url: string;
+  audioDir: string | null;
+}
+
+export function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  return executeServerCommand('server-start', {
+    env: { RTC_TEST_HOOKS: '1', ...env },
+    copyLibraryFrom: TEST_LIBRARY,
+  }) as Promise<TestServer>;
+}
+
+export async function stopServer(server: TestServer | undefined): Promise<void> {
+  if (server) await executeServerCommand('server-stop', { id: server.id });
+}
+
+export interface Faults {
+  offerStatus?: number;
+  offerRetryAfter?: number;
+  offerHang?: boolean;
+  offerCount?: number;
+  closeAfterBytes?: number;
+  stallAfterBytes?: number;
+}
+
+export async function setFaults(server: TestServer, faults: Faults): Promise<void> {
+  const response = await fetch(`${server.url}/__test/faults`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`setting faults failed: HTTP ${response.status}`);
+}
+
+export async function clearFaults(server: TestServer): Promise<void> {
+  await fetch(`${server.url}/__test/faults`, { method: 'DELETE' });
+}
+
+export async function activePeers(server: TestServer): Promise<number> {
+  const response = await fetch(`${server.url}/api/health`);
+  return ((await response.json()) as { activePeers: number }).activePeers;
+}
+
+/** Polls until `check` holds; throws with `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function fetchOriginal(server: TestServer, src = TONE): Promise<Uint8Array> {
+  const response = await fetch(`${server.url}/media/${src}`);
+  if (!response.ok) throw new Error(`GET /media/${src}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+export async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.byteLength;
+  }
+  return out;
+}
+
+export type Ending = { kind: 'complete' } | { kind: 'error'; error: PlayerError };
+
+/** A listener that records every call, in order, and resolves `ended` at complete or error. */
+export class Recorder implements StreamConnectionListener {
+  readonly calls: string[] = [];
+  readonly chunks: Uint8Array[] = [];
+  readonly offsets: number[] = [];
+  /** The connection's state at each call (when {@link watch}ed). */
+  readonly states: string[] = [];
+  #connection: { readonly state: string } | undefined;
+  metadataMessage: MetadataMessage | undefined;
+  readonly ended: Promise<Ending>;
+  #end!: (ending: Ending) => void;
+
+  constructor() {
+    this.ended = new Promise((resolve) => (this.#end = resolve));
+  }
+
+  watch(connection: { readonly state: string }): void {
+    this.#connection = connection;
+  }
+
+  #record(call: string): void {
+    this.calls.push(call);
+    if (this.#connection) this.states.push(this.#connection.state);
+  }
+
+  metadata(message: MetadataMessage): void {
+    this.#record('metadata');
+    this.metadataMessage = message;
+  }
+
+  chunk(bytes: Uint8Array, fileOffset: number): void {
+    this.#record('chunk');
+    this.chunks.push(bytes);
+    this.offsets.push(fileOffset);
+  }
+
+  complete(): void {
+    this.#record('complete');
+    this.#end({ kind: 'complete' });
+  }
+
+  error(error: PlayerError): void {
+    this.#record(`error:${error.code}`);
+    this.#end({ kind: 'error', error });
+  }
+
+  get bytes(): Uint8Array {
+    return concat(this.chunks);
+  }
+
+  get received(): number {
+    return this.chunks.reduce((n, c) => n + c.byteLength, 0);
+  }
+}
+
+/** Resolves once `connection.timing[mark]` is set, polling every task (marks are ms apart). */
+export async function untilMark(connection: StreamConnection, mark: ConnectionMark, timeoutMs = 5000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (connection.timing[mark] === undefined) {
+    if (performance.now() > deadline) throw new Error(`timed out waiting for mark ${mark}`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+/** Resolves with what `promise` rejected with; fails if it resolves. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<PlayerError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as PlayerError;
+  }
+  throw new Error('expected a rejection');
+}
