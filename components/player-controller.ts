@@ -1,0 +1,648 @@
+/**
+ * The brain of `<rtc-audio-player>`: a Lit ReactiveController that owns one stream (a
+ * {@link PlayerPipeline}), moves the state machine, and decides all recovery. The element only
+ * renders what this exposes and forwards the user's requests.
+ *
+ * Recovery in one place:
+ * - A connection that drops mid-stream (lost, stalled, retryable server error) is replaced in the
+ *   background with backoff; the new one resumes at the first byte not yet received, the same
+ *   decoder carries on, and playback continues from the buffer. `waiting` shows only if the
+ *   buffer runs dry. `online` and a page becoming visible cut a pending backoff short.
+ * - 4xx answers (but 429/503), format, decode and protocol errors are not retried.
+ * - When `maxRetries` reconnects in a row failed, the state becomes `error` (RETRIES_EXHAUSTED,
+ *   `cause` = the last error); `retry()` continues from the position.
+ */
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { backoffDelay, DEFAULT_BACKOFF } from './connection/backoff.js';
+import { audioContextNeedsGesture } from './playback/audio-context.js';
+import type { ConnectionMark } from './connection/stream-connection.js';
+import { PlayerError } from './errors.js';
+import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
+import { PlayerPipeline, type ChunkObserver } from './player-pipeline.js';
+import { isActive, transition, type PlayerEvent, type PlayerState } from './player-state.js';
+import { recoveryFor, retryDelay } from './recovery.js';
+import { canStart, startProgress } from './start-rule.js';
+
+export type Preload = 'none' | 'metadata' | 'auto';
+
+export interface PlayerConfig {
+  src: string;
+  /** Signaling base URL; '' = same origin. */
+  server: string;
+  bufferSeconds: number;
+  maxRetries: number;
+  preload: Preload;
+}
+
+export type TimingMark = ConnectionMark | 'playRequested' | 'startSent' | 'firstDecoded' | 'playing';
+/** `performance.now()` per mark of the current load; connection marks are those of its first connection. */
+export type PlayerTiming = Readonly<Partial<Record<TimingMark, number>>>;
+
+export interface PlayerStats {
+  /** Bytes of the file handed to the decoder (across reconnections). */
+  bytesReceived: number;
+  /** Connections that replaced a dropped one and delivered data. */
+  reconnects: number;
+  /** Garbage runs the decoder skipped. */
+  discontinuities: number;
+  /** State-machine moves the table refused (a bug if ever non-zero). */
+  illegalTransitions: number;
+}
+
+export type ControllerHost = ReactiveControllerHost & EventTarget & { readonly isConnected: boolean };
+
+/** How often position-driven work runs (timeupdate, decode horizon, start rule): ~4 Hz. */
+const TICK_MS = 250;
+/** Seconds of PCM decoded ahead of the play position. */
+const HORIZON_SECONDS = 30;
+/** An unused pre-connection (`preload`) is closed after this long and reopened at play(). */
+export const IDLE_PRECONNECT_MS = 60_000;
+
+export class PlayerController implements ReactiveController {
+  readonly #host: ControllerHost;
+  readonly #config: () => PlayerConfig;
+  readonly #clientId = crypto.randomUUID();
+  #state: PlayerState = 'idle';
+  #error: PlayerError | null = null;
+  #pipeline: PlayerPipeline | undefined;
+  #wantPlay = false;
+  #attempt = 0;
+  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  #reconnectPending = false;
+  #tickTimer: ReturnType<typeof setInterval> | undefined;
+  #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  #visibility: IntersectionObserver | undefined;
+  #lastTime = 0;
+  #lastProgressBytes = -1;
+  #duration = Number.NaN;
+  #startReached = false;
+  #volume = 1;
+  #muted = false;
+  #timing: Partial<Record<TimingMark, number>> = {};
+  #stats: PlayerStats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: 0 };
+  #reconnecting = false;
+  #playWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+  #needsGesture = false;
+  /** Test hook: sees every byte handed to the decoder, in order. Unset in production. */
+  chunkObserver: ChunkObserver | undefined;
+
+  constructor(host: ControllerHost, config: () => PlayerConfig) {
+    this.#host = host;
+    this.#config = config;
+    host.addController(this);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Read side (the element renders these)
+
+  get state(): PlayerState {
+    return this.#state;
+  }
+  get error(): PlayerError | null {
+    return this.#error;
+  }
+  /** Like HTMLMediaElement.paused: false from play() until pause()/stop()/end/error. */
+  get paused(): boolean {
+    return !this.#wantPlay;
+  }
+  get currentTime(): number {
+    if (this.#pipeline?.engine) this.#lastTime = Math.max(this.#lastTime, this.#pipeline.currentTime);
+    return this.#lastTime;
+  }
+  get duration(): number {
+    return this.#duration;
+  }
+  /** Timeline end (seconds) of the audio received so far. */
+  get bufferedSeconds(): number {
+    return this.#pipeline?.receivedSeconds ?? 0;
+  }
+  /** 0..1 progress toward the start threshold (1 once playback may start). */
+  get bufferProgress(): number {
+    if (this.#startReached) return 1;
+    const pipeline = this.#pipeline;
+    if (!pipeline) return 0;
+    return startProgress(pipeline.receivedSeconds - this.currentTime, this.#config().bufferSeconds, pipeline.complete);
+  }
+  get timing(): PlayerTiming {
+    return Object.freeze({ ...this.#pipeline?.connectionTiming, ...this.#timing });
+  }
+  get stats(): Readonly<PlayerStats> {
+    return Object.freeze({ ...this.#stats });
+  }
+  /** The shared AudioContext waits for a user gesture (autoplay policy). */
+  get needsGesture(): boolean {
+    return this.#needsGesture;
+  }
+  /** A reconnect is in progress in the background (the stream dropped and is being resumed). */
+  get reconnecting(): boolean {
+    return this.#reconnecting;
+  }
+  get volume(): number {
+    return this.#volume;
+  }
+  set volume(value: number) {
+    if (!(value >= 0 && value <= 1)) throw new RangeError(`volume must be in [0, 1], got ${value}`);
+    if (value === this.#volume) return;
+    this.#volume = value;
+    if (this.#pipeline) this.#pipeline.volume = value;
+    this.#emit('volumechange');
+  }
+  get muted(): boolean {
+    return this.#muted;
+  }
+  set muted(value: boolean) {
+    if (value === this.#muted) return;
+    this.#muted = value;
+    if (this.#pipeline) this.#pipeline.muted = value;
+    this.#emit('volumechange');
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  hostConnected(): void {
+    window.addEventListener('online', this.#onOnline);
+    document.addEventListener('visibilitychange', this.#onVisibility);
+    this.#observeVisibility();
+  }
+
+  hostDisconnected(): void {
+    // A removed element holds nothing: no peer, no timers, no audio nodes.
+    window.removeEventListener('online', this.#onOnline);
+    document.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#visibility?.disconnect();
+    this.#visibility = undefined;
+    this.#teardown(new PlayerError('ABORTED', 'the element was removed from the document'));
+    this.#lastTime = 0;
+    if (this.#state !== 'idle') this.#move('reset');
+  }
+
+  /** src or server changed: drop the old stream, start over from idle. */
+  sourceChanged(): void {
+    this.#teardown(new PlayerError('ABORTED', 'a new source was set'));
+    this.#lastTime = 0;
+    this.#error = null;
+    this.#timing = {};
+    this.#stats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: this.#stats.illegalTransitions };
+    this.#setDuration(Number.NaN);
+    if (this.#state !== 'idle') this.#move('reset');
+    this.#emit('emptied');
+    if (this.#host.isConnected) {
+      this.#visibility?.disconnect();
+      this.#visibility = undefined;
+      this.#observeVisibility();
+    }
+  }
+
+  /** Releases everything; the controller can be used again (play() starts over). */
+  destroy(): void {
+    this.hostDisconnected();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Requests (from the element)
+
+  play(): Promise<void> {
+    const config = this.#config();
+    if (!config.src) return Promise.reject(new DOMException('no src to play', 'NotSupportedError'));
+    const waiter = new Promise<void>((resolve, reject) => this.#playWaiters.push({ resolve, reject }));
+    if (this.#state === 'playing') {
+      this.#settlePlay();
+      return waiter;
+    }
+    if (!this.#wantPlay) {
+      this.#wantPlay = true;
+      this.#emit('play');
+    }
+    this.#checkGesture();
+    switch (this.#state) {
+      case 'idle':
+      case 'stopped':
+      case 'ended':
+      case 'error':
+        this.#load();
+        break;
+      case 'ready':
+      case 'paused':
+        this.#timing.playRequested ??= performance.now();
+        this.#startEngine();
+        break;
+      case 'waiting':
+      case 'connecting':
+      case 'buffering':
+        break; // starts by itself once buffered (see #checkStart)
+    }
+    return waiter;
+  }
+
+  pause(): void {
+    if (!this.#wantPlay) return;
+    this.#wantPlay = false;
+    this.#rejectPlay(new DOMException('play() was interrupted by pause()', 'AbortError'));
+    this.#pipeline?.engine?.pause();
+    if (this.#state === 'playing' || this.#state === 'waiting') this.#move('pause');
+    this.#emit('pause');
+    this.#emit('timeupdate');
+  }
+
+  stop(): void {
+    const wasPlaying = this.#wantPlay;
+    this.#teardown(new PlayerError('ABORTED', 'stopped'));
+    this.#lastTime = 0;
+    if (this.#state === 'idle' || this.#state === 'stopped') return;
+    this.#move('stop');
+    if (wasPlaying) this.#emit('pause');
+    this.#emit('timeupdate');
+  }
+
+  /**
+   * After `error`: reconnect and continue from the position (from the start after a format,
+   * decode or protocol error, whose stream cannot continue). Elsewhere the same as play().
+   */
+  retry(): Promise<void> {
+    return this.play();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Loading
+
+  #newPipeline(): PlayerPipeline {
+    const config = this.#config();
+    const pipeline = new PlayerPipeline(
+      { server: config.server, src: config.src, clientId: this.#clientId, horizonSeconds: HORIZON_SECONDS },
+      {
+        metadata: (message) => {
+          if (message.duration !== undefined && Number.isNaN(this.#duration)) this.#setDuration(message.duration);
+        },
+        bytes: (count) => this.#onBytes(pipeline, count),
+        pcm: () => {
+          this.#timing.firstDecoded ??= performance.now();
+          this.#checkStart();
+        },
+        info: (info) => {
+          if (info.duration !== undefined) this.#setDuration(info.duration);
+        },
+        complete: () => {
+          this.#clearReconnect();
+          this.#checkStart();
+        },
+        connectionError: (error) => this.#onConnectionError(pipeline, error),
+        fatal: (error) => this.#fail(error),
+        discontinuity: () => {
+          this.#stats.discontinuities += 1;
+        },
+        engine: (event) => this.#onEngine(pipeline, event),
+      },
+    );
+    pipeline.volume = this.#volume;
+    pipeline.muted = this.#muted;
+    pipeline.chunkObserver = this.chunkObserver;
+    return pipeline;
+  }
+
+  /** play() from idle/stopped/ended/error: use the pre-connection, or continue, or start fresh. */
+  #load(): void {
+    const from = this.#state;
+    if (from === 'stopped' || from === 'ended' || (from === 'error' && this.#pipelineUnusable())) {
+      this.#teardown(new PlayerError('ABORTED', 'starting over'));
+      this.#lastTime = 0;
+    }
+    this.#error = null;
+    this.#startReached = false;
+    this.#timing = this.#wantPlay ? { playRequested: performance.now() } : {};
+    this.#attempt = 0;
+    this.#move('connect');
+    this.#clearIdleTimer();
+    const pipeline = (this.#pipeline ??= this.#newPipeline());
+    this.#startTick();
+    if (pipeline.connected && pipeline.connectionState === 'open') {
+      // preload="metadata": one start message on the open channel.
+      pipeline.start();
+      this.#timing.startSent = performance.now();
+      this.#move('stream');
+      return;
+    }
+    if (pipeline.connected || pipeline.complete) {
+      // preload="auto" stream already flowing, or everything already here.
+      this.#move('stream');
+      this.#checkStart();
+      return;
+    }
+    this.#connect(pipeline, false);
+  }
+
+  #pipelineUnusable(): boolean {
+    const code = this.#error?.code;
+    return !this.#pipeline || code === 'DECODE_FAILED' || code === 'UNSUPPORTED_FORMAT' || code === 'PROTOCOL';
+  }
+
+  #connect(pipeline: PlayerPipeline, deferStart: boolean): void {
+    const resuming = pipeline.nextByte > 0;
+    this.#reconnecting = resuming;
+    pipeline.connect(deferStart).then(
+      () => {
+        if (this.#pipeline !== pipeline) return;
+        this.#reconnecting = false;
+        if (resuming) this.#stats.reconnects += 1;
+        if (this.#state === 'connecting') this.#move('stream');
+        this.#host.requestUpdate();
+      },
+      (error: unknown) => {
+        if (this.#pipeline !== pipeline) return;
+        this.#onConnectionError(pipeline, error instanceof PlayerError ? error : new PlayerError('CONNECTION_FAILED', String(error), { cause: error }));
+      },
+    );
+  }
+
+  #onConnectionError(pipeline: PlayerPipeline, error: PlayerError): void {
+    if (this.#pipeline !== pipeline || pipeline.complete) return;
+    const recovery = recoveryFor(error);
+    if (recovery === 'ignore') return;
+    if (recovery === 'fail') {
+      this.#fail(error);
+      return;
+    }
+    if (this.#attempt >= this.#config().maxRetries) {
+      this.#fail(new PlayerError('RETRIES_EXHAUSTED', `gave up after ${this.#attempt} retries: ${error.message}`, { cause: error, fatal: true, ...(error.status === undefined ? {} : { status: error.status }), ...(error.detail === undefined ? {} : { detail: error.detail }) }));
+      return;
+    }
+    const delay = retryDelay(backoffDelay(this.#attempt, { ...DEFAULT_BACKOFF, retries: this.#config().maxRetries }), error);
+    this.#attempt += 1;
+    this.#reconnecting = true;
+    this.#reconnectPending = true;
+    this.#reconnectTimer = setTimeout(this.#reconnectNow, delay);
+    this.#host.requestUpdate();
+  }
+
+  readonly #reconnectNow = (): void => {
+    if (!this.#reconnectPending) return;
+    this.#clearReconnect();
+    const pipeline = this.#pipeline;
+    if (!pipeline || pipeline.complete) return;
+    this.#connect(pipeline, false);
+  };
+
+  #clearReconnect(): void {
+    this.#reconnectPending = false;
+    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = undefined;
+  }
+
+  readonly #onOnline = (): void => this.#reconnectNow();
+  readonly #onVisibility = (): void => {
+    if (document.visibilityState === 'visible') this.#reconnectNow();
+  };
+
+  #onBytes(pipeline: PlayerPipeline, count: number): void {
+    this.#stats.bytesReceived += count;
+    // Progress made on this connection: the retry budget is for failures in a row.
+    this.#attempt = 0;
+    if (this.#pipeline === pipeline) this.#checkStart();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Pre-connection (preload)
+
+  #observeVisibility(): void {
+    const { preload, src } = this.#config();
+    if (preload === 'none' || !src || this.#state !== 'idle') return;
+    if (typeof IntersectionObserver === 'undefined' || !(this.#host instanceof Element)) {
+      this.#preconnect();
+      return;
+    }
+    this.#visibility = new IntersectionObserver((entries) => {
+      if (!entries.some((entry) => entry.isIntersecting)) return;
+      this.#visibility?.disconnect();
+      this.#visibility = undefined;
+      this.#preconnect();
+    });
+    this.#visibility.observe(this.#host);
+  }
+
+  #preconnect(): void {
+    const { preload, src } = this.#config();
+    if (preload === 'none' || !src || this.#state !== 'idle' || this.#pipeline) return;
+    if (preload === 'auto') {
+      // Fill the start buffer: a real load, only without play intent.
+      this.#load();
+      return;
+    }
+    const pipeline = (this.#pipeline = this.#newPipeline());
+    pipeline.connect(true).then(
+      () => {
+        if (this.#pipeline !== pipeline || this.#state !== 'idle') return;
+        this.#idleTimer = setTimeout(() => {
+          // Do not hold a peer nobody uses; play() reconnects.
+          if (this.#pipeline === pipeline && this.#state === 'idle') pipeline.closeConnection();
+        }, IDLE_PRECONNECT_MS);
+        this.#host.requestUpdate();
+      },
+      (error: unknown) => {
+        if (this.#pipeline !== pipeline || this.#state !== 'idle') return;
+        const playerError = error instanceof PlayerError ? error : new PlayerError('CONNECTION_FAILED', String(error));
+        // A pre-connection that cannot work (404, bad src) is reported, like a media element's
+        // preload error; a transient failure is left for play() to retry.
+        if (recoveryFor(playerError) === 'fail') this.#fail(playerError);
+      },
+    );
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer !== undefined) clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Starting and playing
+
+  #checkStart(): void {
+    const pipeline = this.#pipeline;
+    if (!pipeline || this.#state !== 'buffering') return;
+    const position = this.currentTime;
+    const ahead = pipeline.receivedSeconds - position;
+    const remaining = Number.isNaN(this.#duration) ? undefined : Math.max(0, this.#duration - pipeline.receivedSeconds);
+    const enough = canStart({
+      aheadSeconds: ahead,
+      complete: pipeline.complete,
+      bufferSeconds: this.#config().bufferSeconds,
+      arrivalRate: pipeline.arrivalRate,
+      remainingSeconds: remaining,
+    });
+    // Received is not yet playable: wait for the decoder to have produced something to play.
+    if (!enough || (pipeline.queuedSeconds <= 0 && !pipeline.complete)) {
+      this.#host.requestUpdate();
+      return;
+    }
+    this.#startReached = true;
+    this.#move('buffered');
+    if (this.#wantPlay) this.#startEngine();
+  }
+
+  #startEngine(): void {
+    const pipeline = this.#pipeline;
+    if (!pipeline) return;
+    this.#startTick();
+    pipeline.engineReady().then(
+      (engine) => {
+        if (this.#pipeline !== pipeline || !this.#wantPlay) return;
+        return engine.play().catch((error: unknown) => {
+          if (this.#pipeline === pipeline) this.#fail(new PlayerError('AUDIO_CONTEXT', 'audio output could not start', { cause: error, fatal: true }));
+        });
+      },
+      (error: unknown) => {
+        if (this.#pipeline === pipeline && !(error instanceof PlayerError && error.code === 'ABORTED')) {
+          this.#fail(new PlayerError('AUDIO_CONTEXT', 'audio output could not be created', { cause: error, fatal: true }));
+        }
+      },
+    );
+    this.#checkGesture();
+  }
+
+  #onEngine(pipeline: PlayerPipeline, event: 'playing' | 'underrun' | 'ended'): void {
+    if (this.#pipeline !== pipeline) return;
+    switch (event) {
+      case 'playing':
+        if (this.#state !== 'ready' && this.#state !== 'paused' && this.#state !== 'waiting') return;
+        this.#timing.playing ??= performance.now();
+        this.#move('playing');
+        this.#needsGesture = false;
+        this.#settlePlay();
+        this.#emit('playing');
+        break;
+      case 'underrun':
+        if (this.#state !== 'playing') return;
+        this.#move('underrun');
+        this.#emit('waiting');
+        break;
+      case 'ended':
+        if (this.#state !== 'playing' && this.#state !== 'waiting' && this.#state !== 'paused') return;
+        this.#lastTime = Math.max(this.#lastTime, pipeline.currentTime);
+        this.#wantPlay = false;
+        this.#move('ended');
+        this.#stopTick();
+        this.#emit('timeupdate');
+        this.#emit('pause');
+        this.#emit('ended');
+        break;
+    }
+  }
+
+  #checkGesture(): void {
+    const needs = audioContextNeedsGesture();
+    if (needs !== this.#needsGesture) {
+      this.#needsGesture = needs;
+      this.#host.requestUpdate();
+    }
+  }
+
+  /** Called by the element once the gesture prompt's gesture resumed the context. */
+  gestureResolved(): void {
+    this.#checkGesture();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tick: position-driven work at ~4 Hz while a stream is active
+
+  #startTick(): void {
+    if (this.#tickTimer !== undefined) return;
+    this.#tickTimer = setInterval(this.#tick, TICK_MS);
+  }
+
+  #stopTick(): void {
+    if (this.#tickTimer !== undefined) clearInterval(this.#tickTimer);
+    this.#tickTimer = undefined;
+  }
+
+  readonly #tick = (): void => {
+    const pipeline = this.#pipeline;
+    if (!pipeline || !isActive(this.#state)) {
+      this.#stopTick();
+      return;
+    }
+    const before = this.#lastTime;
+    const now = this.currentTime;
+    pipeline.setHorizon(now + HORIZON_SECONDS);
+    if (now !== before) this.#emit('timeupdate');
+    if (this.#stats.bytesReceived !== this.#lastProgressBytes) {
+      this.#lastProgressBytes = this.#stats.bytesReceived;
+      this.#host.dispatchEvent(progressEvent(pipeline.nextByte, pipeline.totalSize));
+    }
+    this.#stats.discontinuities = Math.max(this.#stats.discontinuities, pipeline.discontinuities);
+    this.#checkStart();
+    if (this.#needsGesture) this.#checkGesture();
+    this.#host.requestUpdate();
+  };
+
+  // ------------------------------------------------------------------------------------------
+  // Failure, teardown, state
+
+  #fail(error: PlayerError): void {
+    if (this.#state === 'error' || this.#state === 'stopped') return;
+    this.#clearReconnect();
+    this.#reconnecting = false;
+    this.#lastTime = this.currentTime;
+    // Keep position and buffer (retry continues from here) but no peer while nobody asks.
+    this.#pipeline?.closeConnection();
+    this.#pipeline?.engine?.pause();
+    const wasPlaying = this.#wantPlay;
+    this.#wantPlay = false;
+    this.#error = error;
+    this.#stopTick();
+    this.#move('fail');
+    this.#rejectPlay(error);
+    if (wasPlaying) this.#emit('pause');
+    this.#host.dispatchEvent(errorEvent(error));
+  }
+
+  #teardown(reason: PlayerError): void {
+    this.#clearReconnect();
+    this.#clearIdleTimer();
+    this.#stopTick();
+    this.#reconnecting = false;
+    this.#startReached = false;
+    this.#wantPlay = false;
+    this.#pipeline?.destroy();
+    this.#pipeline = undefined;
+    this.#rejectPlay(reason);
+  }
+
+  #setDuration(value: number): void {
+    if (Object.is(value, this.#duration)) return;
+    this.#duration = value;
+    this.#emit('durationchange');
+  }
+
+  #move(event: PlayerEvent): void {
+    const previous = this.#state;
+    let next: PlayerState;
+    try {
+      next = transition(previous, event);
+    } catch (error) {
+      this.#stats.illegalTransitions += 1;
+      console.error('[rtc-audio-player]', error);
+      return;
+    }
+    this.#state = next;
+    if (next !== previous || event === 'reset') {
+      this.#host.dispatchEvent(new StateChangeEvent({ state: next, previous }));
+    }
+    this.#host.requestUpdate();
+  }
+
+  #emit(name: MediaEventName): void {
+    this.#host.dispatchEvent(mediaEvent(name));
+    this.#host.requestUpdate();
+  }
+
+  #settlePlay(): void {
+    const waiters = this.#playWaiters;
+    this.#playWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  #rejectPlay(reason: unknown): void {
+    const waiters = this.#playWaiters;
+    this.#playWaiters = [];
+    for (const waiter of waiters) waiter.reject(reason);
+  }
+}

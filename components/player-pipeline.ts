@@ -1,0 +1,303 @@
+/**
+ * One stream of one track, wired one way: StreamConnection → StreamDecoder → PlaybackEngine.
+ * It survives reconnections (each new StreamConnection resumes at the first byte not yet
+ * received, and the same decoder carries on), reports everything that happens to its listener,
+ * and decides nothing: recovery belongs to the PlayerController.
+ */
+import { StreamConnection, type ConnectionMark } from './connection/stream-connection.js';
+import { StreamDecoder } from './decoder/stream-decoder.js';
+import { PlaybackEngine } from './playback/playback-engine.js';
+import { sharedAudioContext } from './playback/audio-context.js';
+import { PlayerError } from './errors.js';
+import type { PcmBlock, StreamInfo } from './pcm.js';
+import type { MetadataMessage } from './protocol.js';
+
+export interface PipelineOptions {
+  server: string;
+  src: string;
+  clientId: string;
+  /** Seconds of PCM the decoder may produce ahead of the play position. */
+  horizonSeconds: number;
+}
+
+export interface PipelineListener {
+  /** A connection opened and sent its metadata (every connection, first and resumed). */
+  metadata(message: MetadataMessage): void;
+  /** Bytes were handed to the decoder. */
+  bytes(count: number): void;
+  /** The decoder produced PCM (the engine has more to play). */
+  pcm(): void;
+  info(info: StreamInfo): void;
+  /** Every byte of the file arrived and the decoder flushed: the engine knows where the end is. */
+  complete(): void;
+  /** The current connection failed; it has already closed itself. Not called after close. */
+  connectionError(error: PlayerError): void;
+  /** The decoder cannot go on (UNSUPPORTED_FORMAT, DECODE_FAILED) or the bytes broke the protocol. */
+  fatal(error: PlayerError): void;
+  discontinuity(skippedBytes: number): void;
+  engine(event: 'playing' | 'underrun' | 'ended'): void;
+}
+
+/** Opt-in observer of every byte handed to the decoder, for tests (no cost when unset). */
+export type ChunkObserver = (bytes: Uint8Array, fileOffset: number) => void;
+
+export class PlayerPipeline {
+  readonly #options: PipelineOptions;
+  readonly #listener: PipelineListener;
+  readonly #engineReady: Promise<PlaybackEngine>;
+  #engine: PlaybackEngine | undefined;
+  #pendingPcm: PcmBlock[] = [];
+  #decoder: StreamDecoder | undefined;
+  #connection: StreamConnection | undefined;
+  #firstTiming: Readonly<Partial<Record<ConnectionMark, number>>> | undefined;
+  #metadata: MetadataMessage | undefined;
+  #nextByte = 0;
+  #complete = false;
+  #streamStartedAt: number | undefined;
+  #bytesAtStreamStart = 0;
+  #secondsAtStreamStart = 0;
+  #destroyed = false;
+  #volume = 1;
+  #muted = false;
+  chunkObserver: ChunkObserver | undefined;
+
+  constructor(options: PipelineOptions, listener: PipelineListener) {
+    this.#options = options;
+    this.#listener = listener;
+    this.#engineReady = PlaybackEngine.create(sharedAudioContext()).then((engine) => {
+      if (this.#destroyed) {
+        engine.destroy();
+        throw new PlayerError('ABORTED', 'pipeline destroyed');
+      }
+      this.#engine = engine;
+      engine.volume = this.#volume;
+      engine.muted = this.#muted;
+      engine.addEventListener('playing', () => this.#listener.engine('playing'));
+      engine.addEventListener('underrun', () => this.#listener.engine('underrun'));
+      engine.addEventListener('ended', () => this.#listener.engine('ended'));
+      for (const block of this.#pendingPcm) engine.enqueue(block);
+      this.#pendingPcm = [];
+      return engine;
+    });
+    // A failed engine surfaces through play(); keep the rejection from being reported as unhandled.
+    this.#engineReady.catch(() => undefined);
+  }
+
+  /** First byte of the file not yet handed to the decoder: where a new connection resumes. */
+  get nextByte(): number {
+    return this.#nextByte;
+  }
+  get totalSize(): number | undefined {
+    return this.#metadata?.totalSize;
+  }
+  get metadata(): MetadataMessage | undefined {
+    return this.#metadata;
+  }
+  get complete(): boolean {
+    return this.#complete;
+  }
+  get connected(): boolean {
+    const state = this.#connection?.state;
+    return state === 'open' || state === 'streaming';
+  }
+  /** A connection exists (opening, open or streaming). */
+  get hasConnection(): boolean {
+    return this.#connection !== undefined;
+  }
+  get connectionState(): StreamConnection['state'] | undefined {
+    return this.#connection?.state;
+  }
+  get engine(): PlaybackEngine | undefined {
+    return this.#engine;
+  }
+  get receivedSeconds(): number {
+    return this.#decoder?.receivedSeconds ?? 0;
+  }
+  get decodedSeconds(): number {
+    return this.#decoder?.decodedSeconds ?? 0;
+  }
+  get discontinuities(): number {
+    return this.#decoder?.discontinuities ?? 0;
+  }
+  get currentTime(): number {
+    return this.#engine?.currentTime ?? 0;
+  }
+  get queuedSeconds(): number {
+    return this.#engine?.queuedSeconds ?? 0;
+  }
+  /** Marks of the first connection this pipeline opened (the one start-up time is made of). */
+  get connectionTiming(): Readonly<Partial<Record<ConnectionMark, number>>> {
+    return this.#firstTiming ?? this.#connection?.timing ?? {};
+  }
+
+  /**
+   * Audio seconds received per wall-clock second since the current connection began streaming;
+   * undefined until at least one chunk arrived on it.
+   */
+  get arrivalRate(): number | undefined {
+    if (this.#streamStartedAt === undefined || this.#decoder === undefined) return undefined;
+    const seconds = this.#decoder.receivedSeconds - this.#secondsAtStreamStart;
+    const elapsed = (performance.now() - this.#streamStartedAt) / 1000;
+    if (seconds <= 0 || this.#nextByte === this.#bytesAtStreamStart) return undefined;
+    return seconds / Math.max(elapsed, 0.001);
+  }
+
+  set volume(value: number) {
+    this.#volume = value;
+    if (this.#engine) this.#engine.volume = value;
+  }
+  set muted(value: boolean) {
+    this.#muted = value;
+    if (this.#engine) this.#engine.muted = value;
+  }
+
+  engineReady(): Promise<PlaybackEngine> {
+    return this.#engineReady;
+  }
+
+  /**
+   * Opens a connection at {@link nextByte}. Resolves once its metadata arrived; rejects with the
+   * connection's PlayerError (the listener's connectionError is not called for that one).
+   */
+  async connect(deferStart: boolean): Promise<MetadataMessage> {
+    if (this.#destroyed) throw new PlayerError('ABORTED', 'pipeline destroyed');
+    this.closeConnection();
+    const offset = this.#nextByte;
+    let opened = false;
+    const connection: StreamConnection = new StreamConnection(
+      { server: this.#options.server, src: this.#options.src, clientId: this.#options.clientId, offset, deferStart },
+      {
+        metadata: () => undefined, // open() resolves with it
+        chunk: (bytes, fileOffset) => this.#chunk(connection, bytes, fileOffset),
+        complete: () => this.#streamComplete(connection),
+        error: (error) => {
+          if (this.#connection !== connection) return;
+          this.#connection = undefined;
+          // Before open() settled, its rejection carries the error: report it once.
+          if (opened) this.#listener.connectionError(error);
+        },
+      },
+    );
+    this.#connection = connection;
+    this.#streamStartedAt = undefined;
+    let metadata: MetadataMessage;
+    try {
+      metadata = await connection.open();
+    } catch (error) {
+      if (this.#connection === connection) this.#connection = undefined;
+      connection.close();
+      throw error instanceof PlayerError ? error : new PlayerError('CONNECTION_FAILED', String(error), { cause: error });
+    }
+    if (this.#connection !== connection) throw new PlayerError('ABORTED', 'connection replaced');
+    opened = true;
+    this.#firstTiming ??= connection.timing;
+    if (this.#metadata && this.#metadata.totalSize !== metadata.totalSize) {
+      // The file changed between connections: its bytes would not continue ours.
+      this.closeConnection();
+      throw new PlayerError('STREAM_ERROR', 'the file changed on the server while it was streaming', {
+        fatal: true,
+        detail: 'FILE_CHANGED',
+      });
+    }
+    this.#metadata = metadata;
+    if (!this.#decoder) this.#createDecoder(metadata.mimeType);
+    this.#listener.metadata(metadata);
+    if (!deferStart) this.#markStreamStart();
+    return metadata;
+  }
+
+  /** Begins the chunk stream on a deferred-start connection opened by {@link connect}. */
+  start(): void {
+    if (!this.#connection) throw new PlayerError('ABORTED', 'no connection to start');
+    this.#connection.start(this.#nextByte);
+    this.#markStreamStart();
+  }
+
+  /** Closes the current connection (if any) without a callback; the pipeline stays usable. */
+  closeConnection(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    connection?.close();
+  }
+
+  setHorizon(seconds: number): void {
+    this.#decoder?.setHorizon(seconds);
+  }
+
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    this.closeConnection();
+    this.#decoder?.destroy();
+    this.#decoder = undefined;
+    this.#engine?.destroy();
+    this.#engine = undefined;
+    this.#pendingPcm = [];
+    this.chunkObserver = undefined;
+  }
+
+  #markStreamStart(): void {
+    this.#streamStartedAt = performance.now();
+    this.#bytesAtStreamStart = this.#nextByte;
+    this.#secondsAtStreamStart = this.#decoder?.receivedSeconds ?? 0;
+  }
+
+  #createDecoder(mimeType: string): void {
+    this.#decoder = new StreamDecoder({
+      mimeType,
+      onPcm: (block) => {
+        if (this.#engine) this.#engine.enqueue(block);
+        else this.#pendingPcm.push(block);
+        this.#listener.pcm();
+      },
+      onInfo: (info) => this.#listener.info(info),
+      onError: (error) => this.#listener.fatal(error),
+      onDiscontinuity: (skipped) => this.#listener.discontinuity(skipped),
+    });
+    this.#decoder.setHorizon(this.#options.horizonSeconds);
+  }
+
+  #chunk(connection: StreamConnection, bytes: Uint8Array, fileOffset: number): void {
+    if (this.#connection !== connection || !this.#decoder) return;
+    let view = bytes;
+    if (fileOffset !== this.#nextByte) {
+      const end = fileOffset + bytes.byteLength;
+      if (fileOffset > this.#nextByte || end <= this.#nextByte) {
+        this.closeConnection();
+        this.#listener.fatal(
+          new PlayerError('PROTOCOL', `chunk at byte ${fileOffset} does not continue the stream at byte ${this.#nextByte}`, {
+            fatal: true,
+          }),
+        );
+        return;
+      }
+      view = bytes.subarray(this.#nextByte - fileOffset);
+    }
+    this.chunkObserver?.(view, this.#nextByte);
+    this.#nextByte += view.byteLength;
+    this.#decoder.push(view);
+    this.#listener.bytes(view.byteLength);
+  }
+
+  #streamComplete(connection: StreamConnection): void {
+    if (this.#connection !== connection || this.#complete) return;
+    this.#complete = true;
+    // Every byte is here: release the peer now rather than wait for the server to close it.
+    this.closeConnection();
+    const decoder = this.#decoder;
+    if (!decoder) return;
+    void decoder.end().then(
+      () => {
+        if (this.#destroyed) return;
+        void this.#engineReady.then((engine) => {
+          if (this.#destroyed) return;
+          engine.markEnd();
+          this.#listener.complete();
+        }, () => undefined);
+      },
+      (error: unknown) => {
+        if (!this.#destroyed) this.#listener.fatal(error instanceof PlayerError ? error : new PlayerError('DECODE_FAILED', String(error), { cause: error, fatal: true }));
+      },
+    );
+  }
+}
