@@ -1,0 +1,249 @@
+import type { PcmBlock } from '../pcm.js';
+import { countEngine, sharedAudioContext } from './audio-context.js';
+import { type PlayerCommand, type PlayerReport, parsePlayerReport } from './pcm-player-messages.js';
+import { PCM_PLAYER_PROCESSOR, pcmPlayerWorkletSource } from './pcm-player.worklet.js';
+import { PlaybackClock } from './playback-clock.js';
+import { loadWorkletModule } from './worklet-module.js';
+
+/** Events: 'playing' (samples flow), 'underrun' (queue dry before markEnd), 'ended'. */
+export type PlaybackEngineEventType = 'playing' | 'underrun' | 'ended';
+
+/** Volume changes ramp over this long, so they do not click. */
+const VOLUME_RAMP_SECONDS = 0.005;
+
+/**
+ * Plays a stream of PcmBlocks gaplessly and sample-accurately through an AudioWorklet (see
+ * PlayerCore for why a worklet queue). The play position comes from frames counted on the audio
+ * thread, so it is the audio that was actually written, not a guess from the clock.
+ *
+ * Blocks are transferred to the worklet: after `enqueue` the caller's Float32Arrays are detached
+ * (views over part of a larger buffer are copied instead, so a shared buffer is never taken).
+ */
+export class PlaybackEngine extends EventTarget {
+  /** Loads the worklet module into `context` (once per context) and builds the nodes. */
+  static async create(context: AudioContext = sharedAudioContext()): Promise<PlaybackEngine> {
+    await loadWorkletModule(context, pcmPlayerWorkletSource);
+    return new PlaybackEngine(context);
+  }
+
+  readonly context: AudioContext;
+  /** This player's last node, connected to the destination; its gain is volume × !muted. */
+  readonly output: GainNode;
+  readonly #node: AudioWorkletNode;
+  readonly #clock = new PlaybackClock();
+  /** Bumped by stop(): reports of an earlier generation are stale and ignored. */
+  #epoch = 0;
+  #paused = true;
+  #endMarked = false;
+  #destroyed = false;
+  #inRate = 0;
+  #enqueuedFrames = 0;
+  /** Timeline second of the first enqueued frame. */
+  #originSeconds = 0;
+  #volume = 1;
+  #muted = false;
+  #pendingPlays: (() => void)[] = [];
+
+  private constructor(context: AudioContext) {
+    super();
+    this.context = context;
+    this.#node = new AudioWorkletNode(context, PCM_PLAYER_PROCESSOR, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      // Stereo out: mono is upmixed, 4 and 5.1 are downmixed by the speaker rules (PcmQueue.mix).
+      outputChannelCount: [2],
+    });
+    this.output = new GainNode(context);
+    this.#node.connect(this.output);
+    this.output.connect(context.destination);
+    this.#node.port.onmessage = (event: MessageEvent<unknown>) => this.#onReport(parsePlayerReport(event.data));
+    countEngine(1);
+  }
+
+  /** Track-timeline seconds played so far (advances with the audio clock between reports). */
+  get currentTime(): number {
+    return this.#originSeconds + this.#playedFrames() / this.context.sampleRate;
+  }
+
+  /** Seconds enqueued and not yet played. */
+  get queuedSeconds(): number {
+    if (this.#inRate === 0) return 0;
+    return Math.max(0, this.#enqueuedFrames / this.#inRate - this.#playedFrames() / this.context.sampleRate);
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  get volume(): number {
+    return this.#volume;
+  }
+
+  set volume(value: number) {
+    if (!Number.isFinite(value) || value < 0 || value > 1) {
+      throw new RangeError(`PlaybackEngine: volume must be within 0..1, got ${value}`);
+    }
+    this.#volume = value;
+    this.#applyGain();
+  }
+
+  get muted(): boolean {
+    return this.#muted;
+  }
+
+  set muted(value: boolean) {
+    this.#muted = value;
+    this.#applyGain();
+  }
+
+  /** Appends the next block of the stream (contiguous with the previous one). */
+  enqueue(block: PcmBlock): void {
+    this.#assertAlive();
+    if (this.#endMarked) throw new Error('PlaybackEngine: enqueue() after markEnd() (call stop() to start over)');
+    const { channels, sampleRate } = block;
+    const frames = channels[0]?.length ?? 0;
+    if (channels.length === 0 || channels.some((channel) => channel.length !== frames)) {
+      throw new TypeError('PlaybackEngine: a block needs at least one channel, all of the same length');
+    }
+    if (!Number.isFinite(sampleRate) || sampleRate <= 0) {
+      throw new RangeError(`PlaybackEngine: invalid sample rate ${sampleRate}`);
+    }
+    if (this.#inRate !== 0 && sampleRate !== this.#inRate) {
+      throw new Error(`PlaybackEngine: sample rate changed mid-stream (${this.#inRate} → ${sampleRate}); stop() first`);
+    }
+    if (frames === 0) return;
+    if (this.#inRate === 0) {
+      this.#inRate = sampleRate;
+      this.#originSeconds = block.startFrame / sampleRate;
+    }
+    this.#enqueuedFrames += frames;
+    const { sent, transfer } = transferable(channels);
+    this.#post({ type: 'enqueue', channels: sent, sampleRate }, transfer);
+  }
+
+  /** No more blocks: 'ended' fires once the last queued sample has played. */
+  markEnd(): void {
+    if (this.#destroyed || this.#endMarked) return;
+    this.#endMarked = true;
+    this.#post({ type: 'end' });
+  }
+
+  /**
+   * Starts or resumes at currentTime. Resolves once the audio thread has taken the request (at
+   * once if the context is not running yet: sound starts when it is; 'playing' tells when).
+   */
+  play(): Promise<void> {
+    if (this.#destroyed) return Promise.reject(new Error('PlaybackEngine: play() after destroy()'));
+    this.#paused = false;
+    this.#post({ type: 'play' });
+    if (this.context.state !== 'running') {
+      this.context.resume().catch(() => undefined); // allowed only after a gesture; harmless otherwise
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#pendingPlays.push(resolve));
+  }
+
+  /** Sample-accurate pause: output stops (after a ~5 ms fade) and the queue is kept. */
+  pause(): void {
+    if (this.#destroyed || this.#paused) return;
+    this.#paused = true;
+    this.#clock.freeze(this.#contextFrame());
+    this.#post({ type: 'pause' });
+  }
+
+  /** Drops the queue; the position goes back to 0 and a new stream may be enqueued. */
+  stop(): void {
+    if (this.#destroyed) return;
+    this.#epoch++;
+    this.#post({ type: 'stop', epoch: this.#epoch });
+    this.#paused = true;
+    this.#endMarked = false;
+    this.#inRate = 0;
+    this.#enqueuedFrames = 0;
+    this.#originSeconds = 0;
+    this.#clock.reset();
+    this.#settlePlays();
+  }
+
+  /** Disconnects the nodes, closes the worklet's port and drops every buffer. Idempotent. */
+  destroy(): void {
+    if (this.#destroyed) return;
+    this.#post({ type: 'close' });
+    this.#destroyed = true;
+    this.#node.port.onmessage = null;
+    this.#node.port.close();
+    this.#node.disconnect();
+    this.output.disconnect();
+    this.#clock.reset();
+    this.#settlePlays();
+    countEngine(-1);
+  }
+
+  #onReport(report: PlayerReport): void {
+    if (report.epoch !== this.#epoch || this.#destroyed) return;
+    this.#clock.update(report);
+    switch (report.event) {
+      case 'resumed':
+        this.#settlePlays();
+        return;
+      case 'ended':
+        this.#paused = true;
+        this.dispatchEvent(new Event('ended'));
+        return;
+      case 'playing':
+      case 'underrun':
+        this.dispatchEvent(new Event(report.event));
+        return;
+      default:
+        return;
+    }
+  }
+
+  #playedFrames(): number {
+    return this.#clock.framesAt(this.#contextFrame());
+  }
+
+  #contextFrame(): number {
+    return Math.round(this.context.currentTime * this.context.sampleRate);
+  }
+
+  #applyGain(): void {
+    const gain = this.output.gain;
+    const now = this.context.currentTime;
+    gain.cancelScheduledValues(now);
+    gain.setValueAtTime(gain.value, now);
+    gain.linearRampToValueAtTime(this.#muted ? 0 : this.#volume, now + VOLUME_RAMP_SECONDS);
+  }
+
+  #post(command: PlayerCommand, transfer: Transferable[] = []): void {
+    if (!this.#destroyed) this.#node.port.postMessage(command, transfer);
+  }
+
+  #settlePlays(): void {
+    const pending = this.#pendingPlays;
+    this.#pendingPlays = [];
+    for (const resolve of pending) resolve();
+  }
+
+  #assertAlive(): void {
+    if (this.#destroyed) throw new Error('PlaybackEngine: used after destroy()');
+  }
+}
+
+/**
+ * Which channel buffers can be handed over without copying: a Float32Array that spans its whole
+ * (non-shared) ArrayBuffer, once. Anything else is copied, so the caller's other data stays put.
+ */
+function transferable(channels: Float32Array[]): { sent: Float32Array[]; transfer: ArrayBuffer[] } {
+  const transfer: ArrayBuffer[] = [];
+  const sent = channels.map((channel) => {
+    const buffer = channel.buffer;
+    const whole = buffer instanceof ArrayBuffer && channel.byteOffset === 0 && channel.byteLength === buffer.byteLength;
+    if (whole && !transfer.includes(buffer)) {
+      transfer.push(buffer);
+      return channel;
+    }
+    return channel.slice();
+  });
+  return { sent, transfer };
+}
