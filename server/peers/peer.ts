@@ -1,0 +1,295 @@
+/**
+ * One server-side peer connection serving one stream. Everything that can end it funnels into
+ * one guarded `close()`: @roamhq/wrtc segfaults when a closed peer or channel is touched again,
+ * so the order is fixed (flag → stop sending → release the file → detach handlers → close the
+ * channel if it is still open → close the peer once → drop references) and runs exactly once.
+ */
+import type { OfferRequest } from '../../components/protocol';
+import type { AudioFile } from '../library/audio-library';
+import type { PacingConfig } from '../streaming/pacer';
+import { StreamSession, type SessionEnd, type StreamFaults } from '../streaming/stream-session';
+import { chunkSizeForOffer, hasCandidate } from './sdp';
+import { wrtc } from './wrtc';
+
+export type PeerCloseReason =
+  | SessionEnd
+  | 'negotiation-failed'
+  | 'channel-closed'
+  | 'connection-failed'
+  | 'connection-closed'
+  | 'disconnected'
+  | 'open-timeout'
+  | 'shutdown';
+
+export interface PeerTimeouts {
+  gatherMs: number;
+  channelOpenMs: number;
+  disconnectGraceMs: number;
+  deferStartIdleMs: number;
+  /** After `complete`, how long the peer waits for the client to close before closing itself. */
+  completeLingerMs: number;
+}
+
+export interface PeerOptions {
+  id: number;
+  request: OfferRequest;
+  file: AudioFile;
+  pacing: PacingConfig;
+  timeouts: PeerTimeouts;
+  duration: () => number | undefined;
+  faults?: StreamFaults;
+  onClosed(peer: Peer, reason: PeerCloseReason): void;
+}
+
+/** The offer was refused by the peer connection (bad SDP) or no usable answer came of it. */
+export class NegotiationError extends Error {
+  override readonly name = 'NegotiationError';
+  constructor(
+    readonly kind: 'bad-offer' | 'no-candidates' | 'timeout',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const NEGOTIATION_STEP_TIMEOUT_MS = 5000;
+
+export class Peer {
+  readonly createdAt = performance.now();
+  private pc: RTCPeerConnection | undefined;
+  private channel: RTCDataChannel | undefined;
+  private session: StreamSession | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private disconnectTimer: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly chunkSize: number;
+  /** performance.now() marks for timing reports. */
+  readonly marks: { channelOpen?: number; firstChunk?: number } = {};
+
+  constructor(private readonly options: PeerOptions) {
+    this.chunkSize = chunkSizeForOffer(options.request.offer.sdp);
+    const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+    this.pc = pc;
+    pc.ondatachannel = (event) => this.adopt(event.channel);
+    pc.onconnectionstatechange = () => this.connectionChanged();
+  }
+
+  get id(): number {
+    return this.options.id;
+  }
+
+  get isClosing(): boolean {
+    return this.closing !== undefined;
+  }
+
+  /**
+   * Applies the offer and returns the answer once it carries at least one ICE candidate
+   * (non-trickle, but without waiting for gathering to complete). Throws NegotiationError.
+   */
+  async negotiate(): Promise<{ answer: RTCSessionDescriptionInit; gatherMs: number }> {
+    const pc = this.pc;
+    if (pc === undefined) throw new NegotiationError('timeout', 'peer closed during negotiation');
+    try {
+      await withTimeout(pc.setRemoteDescription({ type: 'offer', sdp: this.options.request.offer.sdp }));
+    } catch (error) {
+      throw new NegotiationError('bad-offer', `the offer was rejected: ${shortReason(error)}`);
+    }
+    // A close (shutdown, timeout) may land between steps: never call into a closed peer.
+    this.assertOpen();
+    const answer = await withTimeout(pc.createAnswer());
+    this.assertOpen();
+    await withTimeout(pc.setLocalDescription(answer));
+    this.assertOpen();
+    const gatherStart = performance.now();
+    await this.firstCandidate(pc);
+    const gatherMs = performance.now() - gatherStart;
+    this.assertOpen();
+    const sdp = pc.localDescription?.sdp;
+    if (sdp === undefined || (!hasCandidate(sdp) && pc.iceGatheringState !== 'complete')) {
+      throw new NegotiationError('no-candidates', 'no ICE candidate could be gathered');
+    }
+    this.later(() => void this.close('open-timeout'), this.options.timeouts.channelOpenMs, 'open');
+    return { answer: { type: 'answer', sdp }, gatherMs };
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new NegotiationError('timeout', 'peer closed during negotiation');
+  }
+
+  /** Closes the peer; on shutdown the client is told first (SHUTTING_DOWN). Idempotent. */
+  async shutdown(): Promise<void> {
+    if (this.session !== undefined && this.closing === undefined) {
+      await this.session.fail('SHUTTING_DOWN', 'the server is shutting down');
+    }
+    await this.close('shutdown');
+  }
+
+  close(reason: PeerCloseReason): Promise<void> {
+    this.closing ??= this.closeOnce(reason);
+    return this.closing;
+  }
+
+  private async closeOnce(reason: PeerCloseReason): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    clearTimeout(this.disconnectTimer);
+    const session = this.session;
+    this.session = undefined;
+    const stopped = session?.stop();
+    const { pc, channel } = this;
+    this.pc = undefined;
+    this.channel = undefined;
+    if (channel !== undefined) {
+      channel.onopen = null;
+      channel.onmessage = null;
+      channel.onclose = null;
+      channel.onerror = null;
+      try {
+        if (channel.readyState === 'open' || channel.readyState === 'connecting') channel.close();
+      } catch {
+        // already closing: nothing to do
+      }
+    }
+    if (pc !== undefined) {
+      pc.ondatachannel = null;
+      pc.onconnectionstatechange = null;
+      pc.onicecandidate = null;
+      pc.onicegatheringstatechange = null;
+      try {
+        pc.close();
+      } catch {
+        // already closed
+      }
+    }
+    await stopped;
+    this.options.onClosed(this, reason);
+  }
+
+  private adopt(channel: RTCDataChannel): void {
+    if (this.closing !== undefined) return;
+    if (this.channel !== undefined) {
+      // One stream per peer: refuse extra channels without touching the first.
+      try {
+        channel.close();
+      } catch {
+        // ignore
+      }
+      return;
+    }
+    this.channel = channel;
+    channel.binaryType = 'arraybuffer';
+    // wrtc invokes these from native callbacks: defer the close so we never tear the peer
+    // down from inside one of its own events.
+    channel.onclose = () => this.closeSoon('channel-closed');
+    channel.onerror = () => this.closeSoon('channel-closed');
+    channel.onmessage = (event: MessageEvent) => this.session?.message(event.data);
+    channel.onopen = () => this.opened(channel);
+    if (channel.readyState === 'open') this.opened(channel);
+  }
+
+  private opened(channel: RTCDataChannel): void {
+    if (this.closing !== undefined || this.session !== undefined) return;
+    this.clear('open');
+    this.marks.channelOpen = performance.now();
+    const negotiated = this.pc?.sctp?.maxMessageSize;
+    const chunkSize =
+      typeof negotiated === 'number' && negotiated > 0 && Number.isFinite(negotiated)
+        ? Math.min(this.chunkSize, negotiated)
+        : this.chunkSize;
+    const { request, file, pacing, timeouts, duration, faults } = this.options;
+    const session = new StreamSession({
+      channel,
+      file,
+      offset: request.offset ?? 0,
+      chunkSize,
+      deferStart: request.deferStart === true,
+      pacing,
+      duration,
+      deferStartIdleMs: timeouts.deferStartIdleMs,
+      ...(faults ? { faults } : {}),
+      onEnd: (reason) => this.sessionEnded(reason),
+    });
+    this.session = session;
+    void session.open();
+  }
+
+  private sessionEnded(reason: SessionEnd): void {
+    this.marks.firstChunk ??= this.session?.firstChunkAt;
+    if (reason === 'complete') {
+      // The client closes once it has `complete`; close ourselves if it does not.
+      this.later(() => void this.close('complete'), this.options.timeouts.completeLingerMs, 'linger');
+      return;
+    }
+    this.closeSoon(reason);
+  }
+
+  private connectionChanged(): void {
+    const state = this.pc?.connectionState;
+    if (state === 'failed') this.closeSoon('connection-failed');
+    else if (state === 'closed') this.closeSoon('connection-closed');
+    else if (state === 'disconnected') {
+      clearTimeout(this.disconnectTimer);
+      this.disconnectTimer = setTimeout(() => void this.close('disconnected'), this.options.timeouts.disconnectGraceMs);
+    } else if (state === 'connected') clearTimeout(this.disconnectTimer);
+  }
+
+  private closeSoon(reason: PeerCloseReason): void {
+    if (this.closing !== undefined) return;
+    setImmediate(() => void this.close(reason));
+  }
+
+  private readonly named = new Map<string, NodeJS.Timeout>();
+
+  private later(run: () => void, ms: number, name: string): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.named.delete(name);
+      run();
+    }, ms);
+    this.timers.add(timer);
+    this.named.set(name, timer);
+  }
+
+  private clear(name: string): void {
+    const timer = this.named.get(name);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(timer);
+    this.named.delete(name);
+  }
+
+  /** Resolves when the local description has a candidate, gathering completed, or time is up. */
+  private firstCandidate(pc: RTCPeerConnection): Promise<void> {
+    const ready = () => this.closing !== undefined || hasCandidate(pc.localDescription?.sdp) || pc.iceGatheringState === 'complete';
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const deadline = setTimeout(finish, this.options.timeouts.gatherMs);
+      // The events tell us early; the poll covers a candidate that reached the SDP silently.
+      const poll = setInterval(() => ready() && finish(), 2);
+      pc.onicecandidate = () => ready() && finish();
+      pc.onicegatheringstatechange = () => ready() && finish();
+      function finish(): void {
+        clearTimeout(deadline);
+        clearInterval(poll);
+        pc.onicecandidate = null;
+        pc.onicegatheringstatechange = null;
+        resolve();
+      }
+    });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms = NEGOTIATION_STEP_TIMEOUT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NegotiationError('timeout', `negotiation step took over ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+function shortReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  // Never echo SDP (it carries ICE credentials) and keep the message short.
+  return message.split('\n')[0]!.slice(0, 160);
+}
+

@@ -1,0 +1,231 @@
+/**
+ * One stream of one file over one open DataChannel: metadata, then the file's bytes from
+ * `offset` in chunks (flow-controlled, paced after a start-up burst), then `complete` — or a
+ * typed `error`. It owns the file handle and nothing else: when it is over it calls `onEnd` and
+ * the peer that owns the channel decides how to close.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import {
+  encodeMessage,
+  HIGH_WATER_MARK,
+  parseClientMessage,
+  totalChunksOf,
+  type MetadataMessage,
+  type ServerMessage,
+  type StreamErrorCode,
+} from '../../components/protocol';
+import type { AudioFile } from '../library/audio-library';
+import { delay, FlowControlTimeout, waitForRoom, type BufferedChannel } from './flow-control';
+import { pacingDelay, type PacingConfig } from './pacer';
+
+export interface SessionChannel extends BufferedChannel {
+  send(data: string | Uint8Array): void;
+}
+
+/** Test-only faults (RTC_TEST_HOOKS): cut or freeze this stream after so many bytes. */
+export interface StreamFaults {
+  closeAfterBytes?: number;
+  stallAfterBytes?: number;
+}
+
+/**
+ * Why a session ended. `complete`: all bytes and `complete` were sent and drained; `error`: a
+ * stream error was sent; `send-failed`: the channel refused a message (it is closing);
+ * `fault`: the closeAfterBytes test fault.
+ */
+export type SessionEnd = 'complete' | 'error' | 'send-failed' | 'fault';
+
+export interface StreamSessionOptions {
+  channel: SessionChannel;
+  file: AudioFile;
+  offset: number;
+  chunkSize: number;
+  deferStart: boolean;
+  pacing: PacingConfig;
+  /** Seconds, if known when the channel opens. */
+  duration: () => number | undefined;
+  /** A deferred channel that gets no `start` within this is ended with IDLE_TIMEOUT. */
+  deferStartIdleMs: number;
+  /** Longest wait for the send buffer to drain before the peer is presumed dead. */
+  drainTimeoutMs?: number;
+  faults?: StreamFaults;
+  onEnd(reason: SessionEnd, code?: StreamErrorCode): void;
+}
+
+type ReadResult = { bytes: Uint8Array } | { error: unknown };
+
+export class StreamSession {
+  private handle: FileHandle | undefined;
+  private size = 0;
+  private stopped = false;
+  private started = false;
+  private ended = false;
+  private bytesSent = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() of the first binary chunk, for timing. */
+  firstChunkAt: number | undefined;
+
+  constructor(private readonly options: StreamSessionOptions) {}
+
+  /** The channel opened: open the file, send metadata and (unless deferred) start streaming. */
+  async open(): Promise<void> {
+    const { file, offset } = this.options;
+    try {
+      this.handle = await open(file.path, 'r');
+      this.size = (await this.handle.stat()).size;
+    } catch {
+      return this.fail('FILE_UNAVAILABLE', 'the file is no longer available');
+    }
+    if (this.stopped) return;
+    if (this.size === 0 || offset >= this.size) return this.fail('FILE_CHANGED', 'the file changed since the offer');
+    const metadata: MetadataMessage = {
+      type: 'metadata',
+      src: file.src,
+      totalSize: this.size,
+      totalChunks: totalChunksOf(this.size, this.options.chunkSize),
+      chunkSize: this.options.chunkSize,
+      mimeType: file.mimeType,
+      offset,
+    };
+    const duration = this.options.duration();
+    if (duration !== undefined) metadata.duration = duration;
+    if (!this.send(encodeMessage(metadata))) return;
+    if (!this.options.deferStart) return this.begin(offset);
+    this.idleTimer = setTimeout(() => {
+      if (!this.started) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
+    }, this.options.deferStartIdleMs);
+  }
+
+  /** A message from the client: only `start` on a deferred channel is meaningful. */
+  message(data: unknown): void {
+    if (this.stopped) return;
+    if (typeof data !== 'string') return void this.fail('BAD_MESSAGE', 'the server expects text messages only');
+    let offset: number;
+    try {
+      const message = parseClientMessage(data);
+      offset = message.offset ?? this.options.offset;
+    } catch (error) {
+      return void this.fail('BAD_MESSAGE', error instanceof Error ? error.message : 'unreadable message');
+    }
+    if (this.started) {
+      if (offset === this.options.offset) return; // a repeated start: harmless
+      return void this.fail('BAD_MESSAGE', 'the stream has already started');
+    }
+    if (this.handle === undefined) return void this.fail('BAD_MESSAGE', '"start" before metadata');
+    if (offset >= this.size) return void this.fail('BAD_MESSAGE', `start offset must be below ${this.size}`);
+    this.begin(offset);
+  }
+
+  /** Stops sending and releases the file; safe to call at any time, more than once. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    const handle = this.handle;
+    this.handle = undefined;
+    await handle?.close().catch(() => undefined);
+  }
+
+  /** Sends a stream error (best effort) and ends the session. */
+  async fail(code: StreamErrorCode, message: string): Promise<void> {
+    if (this.ended) return;
+    this.stopped = true;
+    if (this.send(encodeMessage({ type: 'error', code, message } satisfies ServerMessage))) await this.drain(1000);
+    this.end('error', code);
+  }
+
+  get sentBytes(): number {
+    return this.bytesSent;
+  }
+
+  private begin(offset: number): void {
+    this.started = true;
+    clearTimeout(this.idleTimer);
+    this.run(offset).catch(() => this.fail('READ_FAILED', 'streaming failed'));
+  }
+
+  private async run(offset: number): Promise<void> {
+    const { chunkSize, pacing, faults } = this.options;
+    const startedAt = performance.now();
+    let lastSentAt = startedAt;
+    let position = offset;
+    let pending = this.read(position);
+    while (position < this.size) {
+      const result = await pending;
+      if (this.stopped) return;
+      if ('error' in result) return this.fail('READ_FAILED', 'reading the file failed');
+      const expected = Math.min(chunkSize, this.size - position);
+      if (result.bytes.byteLength < expected) return this.fail('FILE_CHANGED', 'the file shrank while streaming');
+      const next = position + expected;
+      // Read ahead while this chunk waits for room and its time slot.
+      pending = next < this.size ? this.read(next) : Promise.resolve({ bytes: new Uint8Array(0) });
+      const wait = pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now());
+      if (wait > 0) await delay(wait);
+      try {
+        const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
+        if (!room) return this.stopped ? undefined : this.end('send-failed');
+      } catch (error) {
+        if (error instanceof FlowControlTimeout) return this.end('send-failed');
+        throw error;
+      }
+      if (!this.send(result.bytes)) return;
+      this.firstChunkAt ??= performance.now();
+      lastSentAt = performance.now();
+      this.bytesSent += expected;
+      position = next;
+      if (faults?.closeAfterBytes !== undefined && this.bytesSent >= faults.closeAfterBytes) return this.end('fault');
+      if (faults?.stallAfterBytes !== undefined && this.bytesSent >= faults.stallAfterBytes) {
+        this.stopped = true; // keep the channel open, send nothing more
+        return;
+      }
+      // Yield to the event loop between sends even when the read was instant.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await pending;
+    if (this.stopped) return;
+    if (!this.send(encodeMessage({ type: 'complete' }))) return;
+    await this.drain(this.drainTimeoutMs());
+    this.stopped = true;
+    this.end('complete');
+  }
+
+  private read(position: number): Promise<ReadResult> {
+    const handle = this.handle;
+    if (handle === undefined) return Promise.resolve({ error: new Error('file closed') });
+    const length = Math.min(this.options.chunkSize, this.size - position);
+    const bytes = new Uint8Array(length);
+    return handle.read(bytes, 0, length, position).then(
+      ({ bytesRead }) => ({ bytes: bytesRead === length ? bytes : bytes.subarray(0, bytesRead) }),
+      (error: unknown) => ({ error }),
+    );
+  }
+
+  private send(data: string | Uint8Array): boolean {
+    if (this.ended) return false;
+    try {
+      if (this.options.channel.readyState !== 'open') throw new Error('channel not open');
+      this.options.channel.send(data);
+      return true;
+    } catch {
+      this.stopped = true;
+      this.end('send-failed');
+      return false;
+    }
+  }
+
+  private async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.options.channel.readyState === 'open' && this.options.channel.bufferedAmount > 0 && Date.now() < deadline) {
+      await delay(10);
+    }
+  }
+
+  private drainTimeoutMs(): number {
+    return this.options.drainTimeoutMs ?? 20_000;
+  }
+
+  private end(reason: SessionEnd, code?: StreamErrorCode): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.options.onEnd(reason, code);
+  }
+}
