@@ -304,7 +304,7 @@ export class PlayerController implements ReactiveController {
   #load(): void {
     const from = this.#state;
     if (from === 'stopped' || from === 'ended' || (from === 'error' && this.#pipelineUnusable())) {
-      this.#teardown(new PlayerError('ABORTED', 'starting over'));
+      this.#release();
       this.#lastTime = 0;
     }
     this.#error = null;
@@ -594,16 +594,22 @@ export class PlayerController implements ReactiveController {
     this.#host.dispatchEvent(errorEvent(error));
   }
 
+  /** Ends the stream and what it holds, and the user's play intent with it. */
   #teardown(reason: PlayerError): void {
+    this.#release();
+    this.#wantPlay = false;
+    this.#rejectPlay(reason);
+  }
+
+  /** Drops the pipeline (peer, decoder, audio nodes) and every timer. */
+  #release(): void {
     this.#clearReconnect();
     this.#clearIdleTimer();
     this.#stopTick();
     this.#reconnecting = false;
     this.#startReached = false;
-    this.#wantPlay = false;
     this.#pipeline?.destroy();
     this.#pipeline = undefined;
-    this.#rejectPlay(reason);
   }
 
   #setDuration(value: number): void {

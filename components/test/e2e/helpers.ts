@@ -1,0 +1,159 @@
+// Helpers of the element's e2e tests: a real server (through the wtr server plugin), its fault
+// hooks, players mounted in the page, and recorders of what a player did and received.
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { PlayerState } from '../../player-state.js';
+import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
+import '../../rtc-audio-player.js';
+
+export const LIBRARY = 'components/test/e2e/library';
+/** 8 s, 320 kbit/s: 322917 bytes, 5 chunks. */
+export const MUSIC = 'music-8s.mp3';
+/** 3 s, 128 kbit/s: shorter than any start buffer used here. */
+export const SHORT = 'short-3s.mp3';
+
+export interface TestServer {
+  id: string;
+  url: string;
+  audioDir: string;
+}
+
+/** Slow pacing (one 64 KiB chunk per `1/chunksPerSecond` s after the first), so faults land mid-stream. */
+export function slowPacing(chunksPerSecond = 4): Record<string, string> {
+  return { PACE_CHUNKS_PER_SECOND: String(chunksPerSecond), BURST_BYTES: '65536', BURST_MS: '0' };
+}
+
+export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  return (await executeServerCommand('server-start', {
+    env: { RTC_TEST_HOOKS: '1', ...env },
+    copyLibraryFrom: LIBRARY,
+  })) as TestServer;
+}
+
+export async function stopServer(server: TestServer | undefined): Promise<void> {
+  if (server) await executeServerCommand('server-stop', { id: server.id }).catch(() => undefined);
+}
+
+export interface Faults {
+  offerStatus?: number;
+  offerRetryAfter?: number;
+  offerHang?: boolean;
+  offerCount?: number;
+  closeAfterBytes?: number;
+  stallAfterBytes?: number;
+}
+
+export async function setFaults(server: TestServer, faults: Faults): Promise<void> {
+  const response = await fetch(`${server.url}/__test/faults`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(faults),
+  });
+  if (!response.ok) throw new Error(`setting faults failed: HTTP ${response.status} ${await response.text()}`);
+}
+
+export async function clearFaults(server: TestServer): Promise<void> {
+  await fetch(`${server.url}/__test/faults`, { method: 'DELETE' });
+}
+
+export async function activePeers(server: TestServer): Promise<number> {
+  const response = await fetch(`${server.url}/api/health`);
+  return ((await response.json()) as { activePeers: number }).activePeers;
+}
+
+export async function fileSha256(server: TestServer, src: string): Promise<string> {
+  return (await executeServerCommand('file-sha256', { path: `${server.audioDir}/${src}` })) as string;
+}
+
+export async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `check` holds; throws naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+/** Everything a player did: its states, events, received bytes, and positions seen. */
+export class PlayerRecorder {
+  readonly states: PlayerState[] = [];
+  readonly events: string[] = [];
+  readonly positions: number[] = [];
+  readonly chunks: Array<{ offset: number; bytes: Uint8Array }> = [];
+  constructor(player: RtcAudioPlayer) {
+    this.states.push(player.state);
+    player.addEventListener('statechange', (event) => this.states.push(event.detail.state));
+    for (const name of ['play', 'playing', 'pause', 'waiting', 'ended', 'error', 'durationchange', 'emptied', 'volumechange'] as const) {
+      player.addEventListener(name, () => this.events.push(name));
+    }
+    player.addEventListener('timeupdate', () => this.positions.push(player.currentTime));
+    // Copies: the decoder may keep (and the engine may transfer) the views it was given.
+    player.controller.chunkObserver = (bytes, offset) => this.chunks.push({ offset, bytes: bytes.slice() });
+  }
+
+  /** The received bytes, checked to be contiguous from byte 0. */
+  received(): Uint8Array {
+    const total = this.chunks.reduce((sum, chunk) => sum + chunk.bytes.byteLength, 0);
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      if (chunk.offset !== at) throw new Error(`chunk at ${chunk.offset} does not continue byte ${at}`);
+      out.set(chunk.bytes, at);
+      at += chunk.bytes.byteLength;
+    }
+    return out;
+  }
+
+  /** Whether the positions seen never went backwards. */
+  monotonic(): boolean {
+    return this.positions.every((value, i) => i === 0 || value >= this.positions[i - 1]!);
+  }
+}
+
+export interface MountOptions {
+  src: string;
+  server: TestServer;
+  bufferSeconds?: number;
+  preload?: 'none' | 'metadata' | 'auto';
+  maxRetries?: number;
+}
+
+/** Creates a player with a recorder attached before it can connect, and adds it to the page. */
+export function mount(options: MountOptions): { player: RtcAudioPlayer; recorder: PlayerRecorder } {
+  const player = document.createElement('rtc-audio-player');
+  player.server = options.server.url;
+  player.preload = options.preload ?? 'none';
+  if (options.bufferSeconds !== undefined) player.bufferSeconds = options.bufferSeconds;
+  if (options.maxRetries !== undefined) player.maxRetries = options.maxRetries;
+  player.src = options.src;
+  const recorder = new PlayerRecorder(player);
+  document.body.append(player);
+  return { player, recorder };
+}
+
+/**
+ * Tracks every RTCPeerConnection the page creates (real ones: a subclass that only records), so a
+ * test can tell whether any is still open. Installed once per test file.
+ */
+export function trackPeerConnections(): { open(): number; created(): number } {
+  const created: RTCPeerConnection[] = [];
+  const Native = window.RTCPeerConnection;
+  class Tracked extends Native {
+    constructor(configuration?: RTCConfiguration) {
+      super(configuration);
+      created.push(this);
+    }
+  }
+  window.RTCPeerConnection = Tracked;
+  return {
+    open: () => created.filter((pc) => pc.connectionState !== 'closed' && pc.signalingState !== 'closed').length,
+    created: () => created.length,
+  };
+}

@@ -1,0 +1,142 @@
+// The element end to end: real server process, real WebRTC in Chromium, real audio output.
+import { expect } from '@open-wc/testing';
+import { sharedAudioContext } from '../../playback/audio-context.js';
+import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
+import {
+  MUSIC,
+  SHORT,
+  type TestServer,
+  activePeers,
+  fileSha256,
+  mount,
+  sha256,
+  sleep,
+  startServer,
+  stopServer,
+  waitFor,
+} from './helpers.js';
+
+describe('<rtc-audio-player> end to end', () => {
+  let server: TestServer;
+  let player: RtcAudioPlayer | undefined;
+
+  before(async () => {
+    server = await startServer();
+  });
+  after(async () => {
+    await stopServer(server);
+  });
+  afterEach(async () => {
+    player?.remove();
+    player = undefined;
+    await waitFor('the server to release every peer', async () => (await activePeers(server)) === 0, 8000);
+  });
+
+  it('connects, buffers, plays; receives the file byte-exact; the audio clock and currentTime advance', async () => {
+    const mounted = mount({ src: MUSIC, server, bufferSeconds: 2 });
+    player = mounted.player;
+    const { recorder } = mounted;
+    expect(player.state).to.equal('idle');
+    expect(Number.isNaN(player.duration)).to.equal(true);
+
+    await player.play();
+    expect(player.state).to.equal('playing');
+    expect(recorder.states.slice(0, 5)).to.deep.equal(['idle', 'connecting', 'buffering', 'ready', 'playing']);
+    expect(player.bufferProgress).to.equal(1);
+    expect(player.paused).to.equal(false);
+    expect(player.duration).to.be.closeTo(8, 0.1);
+
+    const context = sharedAudioContext();
+    const clock0 = context.currentTime;
+    const time0 = player.currentTime;
+    await sleep(800);
+    expect(context.currentTime - clock0).to.be.greaterThan(0.5);
+    expect(player.currentTime - time0).to.be.greaterThan(0.5);
+    expect(player.currentTime - time0).to.be.lessThan(context.currentTime - clock0 + 0.1);
+
+    await waitFor('the whole file', () => player!.stats.bytesReceived === 322917);
+    expect(await sha256(recorder.received())).to.equal(await fileSha256(server, MUSIC));
+    expect(player.bufferedSeconds).to.be.closeTo(8, 0.1);
+
+    // Every start-up mark is there, in causal order.
+    const t = player.timing;
+    const order = ['playRequested', 'peerCreated', 'offerSent', 'answerReceived', 'channelOpen', 'metadata', 'firstChunk', 'firstDecoded', 'playing'] as const;
+    for (let i = 1; i < order.length; i++) {
+      expect(t[order[i]!], order[i]).to.be.a('number');
+      expect(t[order[i]!]!, `${order[i - 1]} ≤ ${order[i]}`).to.be.at.least(t[order[i - 1]!]!);
+    }
+    expect(recorder.events).to.include.members(['play', 'playing', 'durationchange']);
+    expect(player.stats.illegalTransitions).to.equal(0);
+  });
+
+  it('pause keeps the position and play resumes from it', async () => {
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2 }));
+    await player.play();
+    await sleep(600);
+    player.pause();
+    expect(player.state).to.equal('paused');
+    expect(player.paused).to.equal(true);
+    const at = player.currentTime;
+    await sleep(500);
+    expect(player.currentTime).to.be.closeTo(at, 0.02);
+    await player.play();
+    expect(player.state).to.equal('playing');
+    expect(player.currentTime).to.be.at.least(at);
+    await sleep(400);
+    expect(player.currentTime).to.be.greaterThan(at + 0.2);
+  });
+
+  it('stop() releases the connection and returns to position 0; play() starts over', async () => {
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'auto' }));
+    await waitFor('preload="auto" to fill the start buffer', () => player!.state === 'ready');
+    expect(player.paused).to.equal(true);
+    expect(await activePeers(server)).to.be.at.least(0);
+    await player.play();
+    player.stop();
+    expect(player.state).to.equal('stopped');
+    expect(player.currentTime).to.equal(0);
+    await waitFor('activePeers 0 after stop()', async () => (await activePeers(server)) === 0, 8000);
+    await player.play();
+    expect(player.state).to.equal('playing');
+  });
+
+  it('preload="metadata" pre-connects (idle, duration known) and play() only sends start', async () => {
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
+    await waitFor('the pre-connection', async () => (await activePeers(server)) === 1 && !Number.isNaN(player!.duration));
+    expect(player.state).to.equal('idle');
+    expect(player.stats.bytesReceived).to.equal(0);
+    await player.play();
+    const t = player.timing;
+    expect(t.startSent).to.be.a('number');
+    expect(t.peerCreated!).to.be.lessThan(t.playRequested!);
+    expect(t.firstChunk!).to.be.greaterThan(t.startSent!);
+  });
+
+  it('a track shorter than buffer-seconds starts once complete and plays to its end', async () => {
+    const mounted = mount({ src: SHORT, server, bufferSeconds: 30 });
+    player = mounted.player;
+    await player.play();
+    expect(player.stats.bytesReceived).to.equal(48945);
+    await waitFor('ended', () => player!.state === 'ended', 8000);
+    expect(player.currentTime).to.be.closeTo(3, 0.1);
+    expect(player.paused).to.equal(true);
+    expect(mounted.recorder.events.slice(-2)).to.deep.equal(['pause', 'ended']);
+    expect(mounted.recorder.monotonic()).to.equal(true);
+  });
+
+  it('a new src and removal from the DOM tear the stream down', async () => {
+    const mounted = mount({ src: MUSIC, server, bufferSeconds: 2 });
+    player = mounted.player;
+    await player.play();
+    player.src = SHORT;
+    await player.updateComplete;
+    expect(player.state).to.equal('idle');
+    expect(player.currentTime).to.equal(0);
+    expect(mounted.recorder.events).to.include('emptied');
+    await waitFor('activePeers 0 after a new src', async () => (await activePeers(server)) === 0, 8000);
+    await player.play();
+    player.remove();
+    expect(player.state).to.equal('idle');
+    await waitFor('activePeers 0 after removal', async () => (await activePeers(server)) === 0, 8000);
+  });
+});
