@@ -50,7 +50,7 @@ export function sniffAudioMime(head: Uint8Array): string | undefined {
   if (head.length >= 3 && head[0] === 0xff && (head[1]! & 0xe0) === 0xe0) {
     const version = (head[1]! >> 3) & 0b11;
     const layer = (head[1]! >> 1) & 0b11;
-    if (layer === 0b00) return (head[1]! & 0xf6) === 0xf0 ? 'audio/aac' : undefined;
+    if (layer === 0b00) return (head[1]! & 0xf6) === 0xf0 && (head[2]! >> 2) % 16 < 13 ? 'audio/aac' : undefined;
     const bitrateIndex = head[2]! >> 4;
     const sampleRateIndex = (head[2]! >> 2) & 0b11;
     // Version 01 is reserved; bitrate 1111 and sample rate 11 are invalid: random 0xFFEx is not MP3.

@@ -186,3 +186,15 @@ export async function streamTrack(server: string, options: ClientOptions): Promi
     client.close();
   }
 }
+
+/** A real DataChannel offer's SDP (the peer that made it is closed again). */
+export async function makeOfferSdp(): Promise<string> {
+  const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
+  try {
+    pc.createDataChannel('probe');
+    await pc.setLocalDescription(await pc.createOffer());
+    return pc.localDescription!.sdp;
+  } finally {
+    pc.close();
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * The HTTP surface against the real app on an ephemeral port: every endpoint, every error status
+ * and code, CORS and security headers. No peer may be left behind by a refused offer.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { symlink, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { HTTP_ERROR_CODES, parseErrorBody, type TrackInfo } from '../components/protocol';
+import { fakeMp3, sha256, tempLibrary, type TempLibrary } from './testing/fixtures';
+import { startTestServer, type TestServer } from './testing/in-process-server';
+import { makeOfferSdp } from './testing/wrtc-client';
+
+let lib: TempLibrary;
+let server: TestServer;
+let sdp: string;
+const track = fakeMp3(100_000);
+
+before(async () => {
+  lib = await tempLibrary();
+  await lib.write('one.mp3', track);
+  await lib.write('sub/dir/two.mp3', fakeMp3(5000));
+  await lib.write('empty.mp3', new Uint8Array(0));
+  await lib.write('text.mp3', 'this is not audio, only text pretending\n');
+  await lib.write('notes.txt', 'not listed');
+  await lib.write('.hidden.mp3', fakeMp3(100));
+  await lib.write('.secret/three.mp3', fakeMp3(100));
+  await writeFile(path.join(lib.dir, '..', 'rtc-outside.mp3'), fakeMp3(100));
+  await symlink(path.join(lib.dir, '..', 'rtc-outside.mp3'), path.join(lib.dir, 'escape.mp3'));
+  server = await startTestServer({ AUDIO_DIR: lib.dir, STATIC_DIR: path.join(lib.dir, 'no-static') });
+  sdp = await makeOfferSdp();
+});
+
+after(async () => {
+  await server.close();
+  await lib.remove();
+});
+
+const post = (body: unknown, init: { type?: string; raw?: string } = {}) =>
+  fetch(`${server.url}/api/offer`, {
+    method: 'POST',
+    headers: { 'Content-Type': init.type ?? 'application/json' },
+    body: init.raw ?? JSON.stringify(body),
+  });
+
+const offerBody = (extra: Record<string, unknown> = {}) => ({
+  offer: { type: 'offer', sdp },
+  clientId: randomUUID(),
+  src: 'one.mp3',
+  ...extra,
+});
+
+/** GET with the path sent exactly as written (no URL normalisation). */
+function rawGet(rawPath: string): Promise<{ status: number; code: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${server.url}/`, { path: rawPath }, (response) => {
+      let text = '';
+      response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      response.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = parseErrorBody(JSON.parse(text))?.code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: response.statusCode ?? 0, code });
+      });
+    });
+    request.on('error', reject);
+  });
+}
+
+async function expectError(response: Response, status: number, code: string): Promise<void> {
+  const body: unknown = await response.json();
+  assert.equal(response.status, status, JSON.stringify(body));
+  const error = parseErrorBody(body);
+  assert.ok(error, `not an error body: ${JSON.stringify(body)}`);
+  assert.equal(error.code, code);
+  assert.ok(error.message.length > 0);
+  assert.ok((HTTP_ERROR_CODES as readonly string[]).includes(error.code));
+}
+
+test('GET /api/health reports status, uptime and activePeers', async () => {
+  const response = await fetch(`${server.url}/api/health`);
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(body.status, 'ok');
+  assert.equal(typeof body.uptime, 'number');
+  assert.equal(body.activePeers, 0);
+});
+
+test('GET /api/tracks lists audio files recursively, skipping dotfiles, non-audio and escapes', async () => {
+  const response = await fetch(`${server.url}/api/tracks`);
+  assert.equal(response.status, 200);
+  const tracks = (await response.json()) as TrackInfo[];
+  assert.deepEqual(
+    tracks.map((t) => t.src),
+    ['one.mp3', 'sub/dir/two.mp3'],
+  );
+  assert.deepEqual(tracks[0], { src: 'one.mp3', size: track.length, mimeType: 'audio/mpeg', ...(tracks[0]!.duration ? { duration: tracks[0]!.duration } : {}) });
+});
+
+test('GET /media/<src> serves the bytes with Range support', async () => {
+  const whole = await fetch(`${server.url}/media/one.mp3`);
+  assert.equal(whole.status, 200);
+  assert.equal(whole.headers.get('content-type'), 'audio/mpeg');
+  assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+  assert.equal(sha256(new Uint8Array(await whole.arrayBuffer())), sha256(track));
+
+  const part = await fetch(`${server.url}/media/one.mp3`, { headers: { Range: 'bytes=10-19' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 10-19/${track.length}`);
+  assert.deepEqual(new Uint8Array(await part.arrayBuffer()), new Uint8Array(track.subarray(10, 20)));
+
+  const suffix = await fetch(`${server.url}/media/one.mp3`, { headers: { Range: 'bytes=-500' } });
+  assert.equal(suffix.status, 206);
+  assert.deepEqual(new Uint8Array(await suffix.arrayBuffer()), new Uint8Array(track.subarray(track.length - 500)));
+
+  const beyond = await fetch(`${server.url}/media/one.mp3`, { headers: { Range: `bytes=${track.length}-` } });
+  assert.equal(beyond.status, 416);
+  assert.equal(beyond.headers.get('content-range'), `bytes */${track.length}`);
+  await beyond.arrayBuffer();
+
+  const nested = await fetch(`${server.url}/media/sub/dir/two.mp3`);
+  assert.equal(nested.status, 200);
+  await nested.arrayBuffer();
+
+  const head = await fetch(`${server.url}/media/one.mp3`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(track.length));
+});
+
+test('GET /media refuses hostile paths and unknown or non-audio files', async () => {
+  // fetch() would normalise these paths away: send them raw.
+  assert.deepEqual(await rawGet('/media/%2e%2e/rtc-outside.mp3'), { status: 400, code: 'BAD_SRC' });
+  assert.deepEqual(await rawGet('/media/../rtc-outside.mp3'), { status: 400, code: 'BAD_SRC' });
+  assert.deepEqual(await rawGet('/media/sub/%2E%2E/%2E%2E/rtc-outside.mp3'), { status: 400, code: 'BAD_SRC' });
+  assert.deepEqual(await rawGet('/media/..%2f..%2frtc-outside.mp3'), { status: 400, code: 'BAD_SRC' });
+  assert.deepEqual(await rawGet('/media/%00.mp3'), { status: 400, code: 'BAD_SRC' });
+  assert.deepEqual(await rawGet('/../../etc/passwd'), { status: 404, code: 'NOT_FOUND' });
+  await expectError(await fetch(`${server.url}/media/%252e%252e%252frtc-outside.mp3`), 400, 'BAD_SRC');
+  await expectError(await fetch(`${server.url}/media/escape.mp3`), 404, 'TRACK_NOT_FOUND');
+  await expectError(await fetch(`${server.url}/media/.hidden.mp3`), 400, 'BAD_SRC');
+  await expectError(await fetch(`${server.url}/media/nope.mp3`), 404, 'TRACK_NOT_FOUND');
+  await expectError(await fetch(`${server.url}/media/text.mp3`), 415, 'NOT_AUDIO');
+  await expectError(await fetch(`${server.url}/media/%E0%A4%A`), 400, 'BAD_SRC');
+});
+
+test('POST /api/offer: body errors are 400 BAD_JSON / 413 / 415 with JSON bodies', async () => {
+  await expectError(await post(undefined, { raw: '{"offer": ' }), 400, 'BAD_JSON');
+  await expectError(await post(undefined, { raw: '"just a string"' }), 400, 'BAD_JSON');
+  await expectError(await post(undefined, { raw: 'offer=1', type: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  await expectError(await post(undefined, { raw: '{}', type: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  await expectError(await post(offerBody({ pad: 'x'.repeat(200_000) })), 413, 'PAYLOAD_TOO_LARGE');
+  await expectError(await post([1, 2]), 400, 'BAD_REQUEST');
+  await expectError(await post(offerBody({ extra: 1 })), 400, 'BAD_REQUEST');
+  await expectError(await post(undefined, { raw: JSON.stringify(offerBody()).replace('{', '{"__proto__":{"x":1},') }), 400, 'BAD_JSON'); // prototype poisoning refused by the parser
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+});
+
+test('POST /api/offer: field errors name the field', async () => {
+  await expectError(await post(offerBody({ offer: { type: 'answer', sdp } })), 400, 'BAD_OFFER');
+  await expectError(await post(offerBody({ offer: { type: 'offer', sdp: 'hello' } })), 400, 'BAD_OFFER');
+  await expectError(await post(offerBody({ clientId: 'has spaces' })), 400, 'BAD_CLIENT_ID');
+  await expectError(await post(offerBody({ clientId: 'x'.repeat(65) })), 400, 'BAD_CLIENT_ID');
+  await expectError(await post(offerBody({ clientId: 42 })), 400, 'BAD_CLIENT_ID');
+  await expectError(await post(offerBody({ offset: -1 })), 400, 'BAD_OFFSET');
+  await expectError(await post(offerBody({ offset: 1.5 })), 400, 'BAD_OFFSET');
+  await expectError(await post(offerBody({ offset: track.length })), 400, 'BAD_OFFSET');
+  await expectError(await post(offerBody({ deferStart: 'yes' })), 400, 'BAD_REQUEST');
+});
+
+test('POST /api/offer: hostile src values are refused, none reaches a file outside the library', async () => {
+  const hostile = ['../rtc-outside.mp3', '/etc/passwd', 'sub/../../rtc-outside.mp3', '.hidden.mp3', '.secret/three.mp3',
+    'one.mp3\u0000', 'a\r\nb.mp3', '..\\rtc-outside.mp3', '%2e%2e/rtc-outside.mp3', 'sub//dir/two.mp3', ''];
+  for (const src of hostile) {
+    const response = await post(offerBody({ src }));
+    assert.equal(response.status, 400, `${JSON.stringify(src)} → ${response.status}`);
+    const error = parseErrorBody(await response.json());
+    assert.equal(error?.code, 'BAD_SRC', JSON.stringify(src));
+  }
+  await expectError(await post(offerBody({ src: 'escape.mp3' })), 404, 'TRACK_NOT_FOUND');
+});
+
+test('POST /api/offer: unknown track 404, empty or non-audio file 415', async () => {
+  await expectError(await post(offerBody({ src: 'missing.mp3' })), 404, 'TRACK_NOT_FOUND');
+  await expectError(await post(offerBody({ src: 'sub' })), 404, 'TRACK_NOT_FOUND');
+  await expectError(await post(offerBody({ src: 'empty.mp3' })), 415, 'NOT_AUDIO');
+  await expectError(await post(offerBody({ src: 'text.mp3' })), 415, 'NOT_AUDIO');
+  await expectError(await post(offerBody({ src: 'notes.txt' })), 415, 'NOT_AUDIO');
+});
+
+test('POST /api/offer: an SDP the peer connection rejects is 400 BAD_OFFER and leaves no peer', async () => {
+  const broken = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n';
+  await expectError(await post(offerBody({ offer: { type: 'offer', sdp: broken } })), 400, 'BAD_OFFER');
+  const garbled = sdp.replace(/a=fingerprint:[^\r\n]*/, 'a=fingerprint:sha-256 ZZ');
+  await expectError(await post(offerBody({ offer: { type: 'offer', sdp: garbled } })), 400, 'BAD_OFFER');
+  assert.equal(server.peers.activePeers, 0);
+});
+
+test('a valid offer is answered with candidates and Server-Timing', async () => {
+  const response = await post(offerBody());
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as { answer: { type: string; sdp: string } };
+  assert.equal(body.answer.type, 'answer');
+  assert.match(body.answer.sdp, /^a=candidate:/m);
+  assert.match(response.headers.get('server-timing') ?? '', /answer;dur=[\d.]+/);
+  assert.match(response.headers.get('server-timing') ?? '', /gather;dur=[\d.]+/);
+  assert.equal(server.peers.activePeers, 1); // unanswered by us: closed by the open timeout later
+});
+
+test('unknown routes are 404 NOT_FOUND JSON; test hooks are not registered without RTC_TEST_HOOKS', async () => {
+  await expectError(await fetch(`${server.url}/api/nope`), 404, 'NOT_FOUND');
+  await expectError(await fetch(`${server.url}/nothing-here.html`), 404, 'NOT_FOUND');
+  await expectError(await fetch(`${server.url}/__test/faults`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"offerStatus":500}' }), 404, 'NOT_FOUND');
+  await expectError(await fetch(`${server.url}/__test/faults`, { method: 'DELETE' }), 404, 'NOT_FOUND');
+});
+
+test('CORS: any origin by default, no credentials, Retry-After and Server-Timing exposed; security headers', async () => {
+  const preflight = await fetch(`${server.url}/api/offer`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'http://elsewhere.test', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'content-type' },
+  });
+  assert.equal(preflight.status, 204);
+  assert.equal(preflight.headers.get('access-control-allow-origin'), '*');
+  assert.equal(preflight.headers.get('access-control-allow-credentials'), null);
+  const response = await fetch(`${server.url}/api/health`, { headers: { Origin: 'http://elsewhere.test' } });
+  await response.json();
+  assert.equal(response.headers.get('access-control-allow-origin'), '*');
+  assert.match(response.headers.get('access-control-expose-headers') ?? '', /Retry-After/);
+  assert.match(response.headers.get('access-control-expose-headers') ?? '', /Server-Timing/);
+  assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+  assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors/);
+  assert.ok(response.headers.get('referrer-policy'));
+});
+
+test('CORS allow-list: only listed origins are echoed', async () => {
+  const listed = await startTestServer({ AUDIO_DIR: lib.dir, CORS_ORIGINS: 'http://good.test, http://also.test' });
+  try {
+    const good = await fetch(`${listed.url}/api/health`, { headers: { Origin: 'http://also.test' } });
+    await good.json();
+    assert.equal(good.headers.get('access-control-allow-origin'), 'http://also.test');
+    const bad = await fetch(`${listed.url}/api/health`, { headers: { Origin: 'http://evil.test' } });
+    await bad.json();
+    assert.equal(bad.headers.get('access-control-allow-origin'), null);
+  } finally {
+    await listed.close();
+  }
+});
+
+test('admission control: MAX_PEERS full → 503 SERVER_BUSY with Retry-After; rate limit → 429', async () => {
+  const small = await startTestServer({ AUDIO_DIR: lib.dir, MAX_PEERS: '1', RATE_LIMIT_PER_IP: '3' });
+  try {
+    const first = await fetch(`${small.url}/api/offer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(offerBody()) });
+    assert.equal(first.status, 200);
+    await first.json();
+    const second = await fetch(`${small.url}/api/offer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(offerBody()) });
+    assert.ok(Number(second.headers.get('retry-after')) >= 1);
+    await expectError(second, 503, 'SERVER_BUSY');
+    await expectError(await fetch(`${small.url}/api/offer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }), 400, 'BAD_OFFER');
+    const limited = await fetch(`${small.url}/api/offer`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    await expectError(limited, 429, 'RATE_LIMITED');
+  } finally {
+    await small.close();
+    assert.equal(small.peers.activePeers, 0);
+  }
+});
