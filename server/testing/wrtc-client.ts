@@ -21,6 +21,8 @@ export interface ClientOptions {
   clientId?: string;
   /** Rewrites the offer's a=max-message-size (to make the server use smaller chunks). */
   maxMessageSize?: number;
+  /** Runs after the server answered, before the answer is applied (so before the channel opens). */
+  beforeAnswer?: () => Promise<void>;
   /** Gives up (rejects `done`) after this long. */
   timeoutMs?: number;
 }
@@ -110,6 +112,7 @@ export class TestClient {
     this.timing.answerReceived = performance.now();
     this.timing.serverTiming = response.headers.get('Server-Timing') ?? undefined;
     const { answer } = json as { answer: RTCSessionDescriptionInit };
+    await this.options.beforeAnswer?.();
     await this.pc.setRemoteDescription(answer);
     this.timer = setTimeout(() => this.finish('timeout'), this.options.timeoutMs ?? 20_000);
   }
