@@ -1,0 +1,170 @@
+// Fault injection (issue 4) against the real server and real WebRTC: the element keeps playing
+// through what it can survive, byte-exact and never going backwards, and shows a clear error
+// (with a working retry) for what it cannot.
+import { expect } from '@open-wc/testing';
+import { executeServerCommand } from '@web/test-runner-commands';
+import type { PlayerError } from '../../errors.js';
+import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
+import {
+  MUSIC,
+  type PlayerRecorder,
+  type TestServer,
+  activePeers,
+  clearFaults,
+  fileSha256,
+  mount,
+  setFaults,
+  sha256,
+  slowPacing,
+  startServer,
+  stopServer,
+  waitFor,
+} from './helpers.js';
+
+const MUSIC_SIZE = 322917;
+
+describe('<rtc-audio-player> under faults', () => {
+  let server: TestServer;
+  let player: RtcAudioPlayer | undefined;
+  let recorder: PlayerRecorder;
+
+  beforeEach(async () => {
+    server = await startServer(slowPacing(4));
+  });
+  afterEach(async () => {
+    player?.remove();
+    player = undefined;
+    if (server) await waitFor('activePeers 0', async () => (await activePeers(server)) === 0, 8000).catch(() => undefined);
+    await stopServer(server);
+  });
+
+  async function expectWholeFileAndForwardOnly(): Promise<void> {
+    await waitFor('the whole file', () => player!.stats.bytesReceived === MUSIC_SIZE, 20000);
+    expect(await sha256(recorder.received())).to.equal(await fileSha256(server, MUSIC));
+    expect(recorder.monotonic(), `positions ${recorder.positions.join(',')}`).to.equal(true);
+    expect(player!.stats.illegalTransitions).to.equal(0);
+  }
+
+  function errorOf(p: RtcAudioPlayer): PlayerError {
+    expect(p.error).to.not.equal(null);
+    return p.error!;
+  }
+
+  it('the server closes the channel mid-stream: resumes from the next byte, unheard', async () => {
+    await setFaults(server, { closeAfterBytes: 100000 });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 4 }));
+    await player.play();
+    await expectWholeFileAndForwardOnly();
+    expect(player.stats.reconnects).to.be.at.least(1);
+    expect(recorder.events).to.not.include('error');
+    expect(recorder.events, 'the buffer covered the outage').to.not.include('waiting');
+    expect(recorder.states).to.not.include('error');
+  });
+
+  it('the server stalls (channel open, no data): detected, reconnected, resumed byte-exact', async () => {
+    await setFaults(server, { stallAfterBytes: 65536 });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    await player.play();
+    await expectWholeFileAndForwardOnly();
+    expect(player.stats.reconnects).to.be.at.least(1);
+    // 1.6 s of audio cannot cover a 5 s stall: the element showed waiting, then played again.
+    expect(recorder.states).to.include('waiting');
+    expect(recorder.states.at(-1)).to.be.oneOf(['playing', 'ended']);
+    expect(recorder.events).to.not.include('error');
+  });
+
+  it('the server is killed mid-stream and restarted: resumes byte-exact', async () => {
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    await player.play();
+    await waitFor('a first chunk', () => player!.stats.bytesReceived > 0);
+    expect(player.stats.bytesReceived).to.be.lessThan(MUSIC_SIZE);
+    await executeServerCommand('server-restart', { id: server.id, downMs: 300 });
+    await expectWholeFileAndForwardOnly();
+    expect(player.stats.reconnects).to.be.at.least(1);
+    expect(recorder.events).to.not.include('error');
+  });
+
+  it('/api/offer answers 500 once: retried with backoff, then plays', async () => {
+    await setFaults(server, { offerStatus: 500 });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    await player.play();
+    expect(player.state).to.equal('playing');
+    expect(recorder.events).to.not.include('error');
+    expect(recorder.states.slice(0, 3)).to.deep.equal(['idle', 'connecting', 'buffering']);
+  });
+
+  it('/api/offer answers 503 with Retry-After: 1: waits at least that long, then plays', async () => {
+    await setFaults(server, { offerStatus: 503, offerRetryAfter: 1 });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    const started = performance.now();
+    await player.play();
+    expect(performance.now() - started).to.be.at.least(950);
+    expect(recorder.events).to.not.include('error');
+  });
+
+  it('/api/offer answers 404: no retry, a clear error with a retry button that works', async () => {
+    await setFaults(server, { offerStatus: 404 });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    const started = performance.now();
+    const rejection = await player.play().then(() => undefined, (error: unknown) => error);
+    expect(performance.now() - started, 'not retried').to.be.lessThan(450);
+    expect(rejection).to.equal(player.error);
+    const error = errorOf(player);
+    expect(error.code).to.equal('SIGNALING_HTTP');
+    expect(error.status).to.equal(404);
+    expect(player.state).to.equal('error');
+    expect(recorder.events.filter((name) => name === 'error')).to.have.length(1);
+    await player.updateComplete;
+    const part = player.shadowRoot!.querySelector('[part="error"]');
+    expect(part?.getAttribute('role')).to.equal('alert');
+    expect(part?.textContent).to.contain('404');
+    const retry = player.shadowRoot!.querySelector<HTMLButtonElement>('[part="retry-button"]')!;
+    retry.click();
+    await waitFor('playing after retry', () => player!.state === 'playing');
+    expect(player.error).to.equal(null);
+  });
+
+  it('/api/offer hangs past the 10 s timeout: the next attempt succeeds', async () => {
+    await setFaults(server, { offerHang: true });
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    const started = performance.now();
+    await player.play();
+    expect(performance.now() - started).to.be.at.least(9900);
+    expect(recorder.events).to.not.include('error');
+  });
+
+  it('retries exhausted mid-stream: error keeps the position; retry() continues byte-exact', async () => {
+    await setFaults(server, { closeAfterBytes: 100000, offerStatus: 500, offerCount: 1 });
+    // The first offer would get the 500: take it up front so the stream starts, then drop it.
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1, maxRetries: 1 }));
+    await player.play();
+    await clearFaults(server);
+    await setFaults(server, { offerStatus: 500, offerCount: 5, closeAfterBytes: 100000 });
+    await waitFor('the error state', () => player!.state === 'error', 15000);
+    const error = errorOf(player);
+    // Either the faulted stream dropped and reconnecting gave up, or it ended first: only the first counts.
+    expect(error.code).to.equal('RETRIES_EXHAUSTED');
+    expect((error.cause as PlayerError).code).to.be.oneOf(['SIGNALING_HTTP']);
+    const position = player.currentTime;
+    expect(position).to.be.greaterThan(0);
+    expect(player.stats.bytesReceived).to.be.lessThan(MUSIC_SIZE);
+    await clearFaults(server);
+    await player.retry();
+    expect(player.currentTime).to.be.at.least(position);
+    await expectWholeFileAndForwardOnly();
+  });
+
+  it('the file is truncated on disk mid-stream: a clear, non-retried error, position kept', async () => {
+    ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+    await player.play();
+    await executeServerCommand('file-truncate', { path: `${server.audioDir}/${MUSIC}`, size: 100000 });
+    await waitFor('the error state', () => player!.state === 'error', 10000);
+    const error = errorOf(player);
+    // The server's FILE_CHANGED reaches us, or (when its close outruns that message) the resume
+    // offer is refused as out of range: either way a named cause, not retried.
+    expect(`${error.code}:${error.detail}`).to.be.oneOf(['STREAM_ERROR:FILE_CHANGED', 'SIGNALING_HTTP:BAD_OFFSET']);
+    expect(player.currentTime).to.be.greaterThan(0);
+    expect(recorder.events).to.include('error');
+    await waitFor('activePeers 0', async () => (await activePeers(server)) === 0, 8000);
+  });
+});
