@@ -1,0 +1,236 @@
+/**
+ * Frames of MP3, AAC/ADTS, FLAC and Ogg (Opus, Vorbis) via codec-parser (eshaz, LGPL-3.0), which
+ * parses progressively from any chunking and resynchronises on damage by itself. This adapter adds
+ * what it lacks: the info frame (Xing/LAME/VBRI) and its trim, WebCodecs decoder configs,
+ * file offsets of frames, and a count of the bytes it skipped.
+ */
+import CodecParser from 'codec-parser';
+import type { CodecFrame, MimeType, OggPage, OpusHeader, VorbisHeader } from 'codec-parser';
+import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import type { ContainerFormat } from './format-sniffer.js';
+import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
+
+const PARSER_MIME: Partial<Record<ContainerFormat, MimeType>> = {
+  mpeg: 'audio/mpeg',
+  adts: 'audio/aac',
+  flac: 'audio/flac',
+  ogg: 'audio/ogg',
+};
+
+/** codec-parser keeps its file position private; it is the end of the frame just yielded. */
+interface ParserPosition {
+  _currentReadPosition: number;
+}
+
+export class CodecParserSource implements FrameSource {
+  readonly #sink: FrameSink;
+  readonly #format: ContainerFormat;
+  readonly #parser: CodecParser;
+  #bytesIn = 0;
+  /** End offset of the last frame emitted (or undefined before the first). */
+  #lastEnd: number | undefined;
+  #track: TrackInfo | undefined;
+  #failed = false;
+  /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
+  #flacHead = new Uint8Array(0);
+  #opusPreSkip = 0;
+  #mpegInfo: MpegInfoFrame | undefined;
+  #mpegAudioFrames = 0;
+  #lastMpegFrame: CodecFrame | undefined;
+
+  constructor(format: ContainerFormat, sink: FrameSink) {
+    const mime = PARSER_MIME[format];
+    if (!mime) throw new Error(`codec-parser does not read ${format}`);
+    this.#format = format;
+    this.#sink = sink;
+    this.#parser = new CodecParser(mime, { enableFrameCRC32: false });
+  }
+
+  get bufferedBytes(): number {
+    return this.#bytesIn - this.#position();
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.#failed) return;
+    this.#bytesIn += bytes.length;
+    if (this.#format === 'flac' && this.#flacHead.length < 42) {
+      const head = new Uint8Array(Math.min(42, this.#flacHead.length + bytes.length));
+      head.set(this.#flacHead);
+      head.set(bytes.subarray(0, head.length - this.#flacHead.length), this.#flacHead.length);
+      this.#flacHead = head;
+    }
+    this.#run(() => this.#parser.parseChunk(bytes));
+  }
+
+  end(): void {
+    if (this.#failed) return;
+    this.#run(() => this.#parser.flush(), true);
+    this.#flushMpegFilterbank();
+  }
+
+  /**
+   * The MPEG decoder's output lags its input by 529 samples, so when LAME's padding is shorter
+   * than that, the last real samples are still inside the decoder after the last frame. A frame of
+   * silence (same header, zero side info and data) pushes them out; the trim drops the rest.
+   */
+  #flushMpegFilterbank(): void {
+    const last = this.#lastMpegFrame;
+    // Only for a complete stream (LAME's frame count includes the info frame itself).
+    if (!last || !this.#mpegInfo?.frameCount || this.#mpegAudioFrames + 1 < this.#mpegInfo.frameCount) return;
+    const silent = new Uint8Array(last.data.length);
+    silent.set(last.data.subarray(0, 4));
+    silent[1]! |= 1; // no CRC: zero side info needs none
+    this.#sink.frame({ data: silent, samples: last.samples, fileOffset: this.#bytesIn });
+  }
+
+  #position(): number {
+    return (this.#parser as unknown as ParserPosition)._currentReadPosition;
+  }
+
+  #run(frames: () => Iterator<CodecFrame | OggPage>, flushing = false): void {
+    try {
+      const iterator = frames();
+      for (let next = iterator.next(); !next.done && next.value; next = iterator.next()) {
+        const item = next.value;
+        if ('codecFrames' in item) this.#page(item, flushing);
+        else this.#frame(item, flushing);
+      }
+    } catch (error) {
+      this.#failed = true;
+      this.#sink.unsupported(`codec-parser: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Where the item just yielded starts; reports the bytes skipped since the previous one. */
+  #locate(length: number, flushing: boolean): number {
+    // After flush() codec-parser resets its position; the last item then ends where input ends.
+    const end = flushing ? this.#bytesIn : this.#position();
+    const start = flushing ? (this.#lastEnd ?? end - length) : end - length;
+    // Bytes before the first frame are tags/headers (ID3v2, FLAC metadata): not damage.
+    if (this.#lastEnd !== undefined && start > this.#lastEnd) this.#sink.skipped(start - this.#lastEnd);
+    this.#lastEnd = flushing ? end : end;
+    return start;
+  }
+
+  #frame(frame: CodecFrame, flushing: boolean): void {
+    const fileOffset = this.#locate(frame.data.length, flushing);
+    if (!this.#track) {
+      if (this.#format === 'mpeg') {
+        const layout = mpegFrameLayout(frame.data);
+        const info = readMpegInfoFrame(frame.data);
+        const trim = mpegTrim(info, layout?.samplesPerFrame ?? frame.samples);
+        this.#announce(frame, { skip: trim.skip, skipAlreadyCounted: 0, totalFrames: trim.totalFrames });
+        this.#mpegInfo = info;
+        if (info) return; // the info frame holds no audio
+      } else {
+        this.#announce(frame, { skip: 0, skipAlreadyCounted: 0, totalFrames: this.#flacTotal() });
+      }
+    }
+    if (this.#format === 'mpeg') (this.#lastMpegFrame = frame), this.#mpegAudioFrames++;
+    this.#sink.frame({ data: frame.data, samples: frame.samples, fileOffset });
+  }
+
+  #page(page: OggPage, flushing: boolean): void {
+    const fileOffset = this.#locate((page as OggPage & { rawData: Uint8Array }).rawData.length, flushing);
+    for (const frame of page.codecFrames) {
+      if (!this.#track) this.#announceOgg(frame);
+      this.#sink.frame({ data: frame.data, samples: frame.samples, fileOffset });
+    }
+    if (page.isLastPage && this.#track) {
+      const granule = Number(page.absoluteGranulePosition);
+      const total = this.#track.codec === 'opus' ? granule - this.#opusPreSkip : granule;
+      if (total > 0) this.#sink.totalFrames(total);
+    }
+  }
+
+  #announceOgg(frame: CodecFrame): void {
+    const codec = this.#parser.codec;
+    if (codec === 'opus') {
+      const header = frame.header as OpusHeader;
+      this.#opusPreSkip = header.preSkip;
+      // codec-parser already leaves pre-skip out of the first frame's `samples`.
+      // Chromium's decoders (WebCodecs and decodeAudioData alike) drop the OpusHead pre-skip
+      // themselves, and codec-parser leaves it out of the first frame's `samples`: no trim here.
+      this.#announce(frame, { skip: 0, skipAlreadyCounted: 0 }, header.data);
+    } else if (codec === 'vorbis') {
+      const header = frame.header as VorbisHeader;
+      this.#announce(frame, { skip: 0, skipAlreadyCounted: 0 }, xiphLace([header.data, header.vorbisComments, header.vorbisSetup]));
+    } else {
+      this.#failed = true;
+      this.#sink.unsupported(`Ogg ${codec || 'stream'} is not supported`);
+    }
+  }
+
+  #announce(
+    frame: CodecFrame,
+    trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames'>,
+    description?: Uint8Array,
+  ): void {
+    const header = frame.header;
+    const codec = this.#parser.codec;
+    const config: AudioDecoderConfig = {
+      codec: webCodecsName(codec, frame.data),
+      sampleRate: header.sampleRate,
+      numberOfChannels: header.channels,
+    };
+    if (codec === 'flac') description = this.#flacDescription();
+    if (description) config.description = description;
+    this.#track = {
+      codec,
+      sampleRate: header.sampleRate,
+      channelCount: header.channels,
+      decoding: { kind: 'webcodecs', config },
+      ...trim,
+    };
+    if (this.#track.totalFrames === undefined) delete this.#track.totalFrames;
+    this.#sink.track(this.#track);
+  }
+
+  /** WebCodecs wants "fLaC" + the STREAMINFO metadata block (42 bytes). */
+  #flacDescription(): Uint8Array | undefined {
+    const head = this.#flacHead;
+    if (head.length < 42 || (head[4]! & 0x7f) !== 0) return undefined;
+    const description = head.slice(0, 42);
+    description[4] = 0x80; // mark STREAMINFO as the last metadata block
+    return description;
+  }
+
+  /** STREAMINFO's 36-bit total sample count (0 = unknown). */
+  #flacTotal(): number | undefined {
+    if (this.#format !== 'flac') return undefined;
+    const s = this.#flacHead;
+    if (s.length < 42) return undefined;
+    const at = 8 + 13; // STREAMINFO body starts at 8; total samples in its bits 108..143
+    const total = (s[at]! & 0x0f) * 2 ** 32 + ((s[at + 1]! << 24) | (s[at + 2]! << 16) | (s[at + 3]! << 8) | s[at + 4]!) >>> 0;
+    return total > 0 ? total : undefined;
+  }
+}
+
+function webCodecsName(codec: string, firstFrame: Uint8Array): string {
+  switch (codec) {
+    case 'mpeg':
+      return 'mp3';
+    case 'aac': {
+      // ADTS profile (2 bits) + 1 = MPEG-4 audio object type; no description means ADTS framing.
+      const objectType = ((firstFrame[2] ?? 0x40) >> 6) + 1;
+      return `mp4a.40.${objectType}`;
+    }
+    default:
+      return codec; // "flac", "opus", "vorbis"
+  }
+}
+
+/** Xiph lacing of the three Vorbis headers: the description WebCodecs expects for "vorbis". */
+function xiphLace(packets: Uint8Array[]): Uint8Array {
+  const sizes: number[] = [packets.length - 1];
+  for (const packet of packets.slice(0, -1)) {
+    let n = packet.length;
+    for (; n >= 255; n -= 255) sizes.push(255);
+    sizes.push(n);
+  }
+  const out = new Uint8Array(sizes.length + packets.reduce((sum, p) => sum + p.length, 0));
+  out.set(sizes);
+  let at = sizes.length;
+  for (const packet of packets) out.set(packet, at), (at += packet.length);
+  return out;
+}

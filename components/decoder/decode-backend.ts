@@ -1,0 +1,132 @@
+/**
+ * Turns encoded frames into planar float PCM, in order. WebCodecs `AudioDecoder` for codecs, a
+ * direct conversion for WAV. Backends are driven by the stream decoder's push/output callbacks
+ * (never by timers, which background tabs throttle); each reports outputs and errors to it.
+ */
+import type { EncodedFrame, TrackDecoding } from './frame-source.js';
+import { pcmToPlanar } from './wav-source.js';
+
+export interface DecodedPcm {
+  channels: Float32Array[];
+  sampleRate: number;
+}
+
+export interface BackendCallbacks {
+  output(pcm: DecodedPcm): void;
+  /** The backend is broken (a WebCodecs decoder closes itself on error); make a new one. */
+  error(error: unknown): void;
+}
+
+export interface DecodeBackend {
+  decode(frame: EncodedFrame): void;
+  /** Resolves after every output of the frames decoded so far has been delivered. */
+  flush(): Promise<void>;
+  /** Frames handed in whose output has not come out yet. */
+  readonly pending: number;
+  close(): void;
+}
+
+/** Whether this browser can decode the track at all (WebCodecs `isConfigSupported`). */
+export async function canDecode(decoding: TrackDecoding): Promise<boolean> {
+  if (decoding.kind === 'pcm') return true;
+  if (typeof AudioDecoder === 'undefined') return false;
+  try {
+    const { supported } = await AudioDecoder.isConfigSupported(decoding.config);
+    return supported === true;
+  } catch {
+    return false;
+  }
+}
+
+export function createBackend(decoding: TrackDecoding, channelCount: number, sampleRate: number, callbacks: BackendCallbacks): DecodeBackend {
+  return decoding.kind === 'pcm'
+    ? new PcmBackend(decoding, channelCount, sampleRate, callbacks)
+    : new WebCodecsBackend(decoding.config, callbacks);
+}
+
+class WebCodecsBackend implements DecodeBackend {
+  readonly #decoder: AudioDecoder;
+  readonly #callbacks: BackendCallbacks;
+  #submitted = 0;
+  #outputs = 0;
+  /** Input timestamps only label chunks; the stream decoder counts samples itself. */
+  #timestamp = 0;
+  #closed = false;
+
+  constructor(config: AudioDecoderConfig, callbacks: BackendCallbacks) {
+    this.#callbacks = callbacks;
+    this.#decoder = new AudioDecoder({
+      output: (data) => this.#output(data),
+      error: (error) => {
+        if (this.#closed) return;
+        this.#closed = true;
+        callbacks.error(error);
+      },
+    });
+    this.#decoder.configure(config);
+  }
+
+  get pending(): number {
+    return Math.max(0, this.#submitted - this.#outputs);
+  }
+
+  decode(frame: EncodedFrame): void {
+    if (this.#closed) return;
+    this.#decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: this.#timestamp++, data: frame.data }));
+    this.#submitted++;
+  }
+
+  async flush(): Promise<void> {
+    if (this.#closed) return;
+    await this.#decoder.flush();
+    this.#outputs = this.#submitted; // codecs with priming (Vorbis) output fewer chunks than they got
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#decoder.state !== 'closed') this.#decoder.close();
+  }
+
+  #output(data: AudioData): void {
+    try {
+      if (this.#closed) return;
+      this.#outputs++;
+      const frames = data.numberOfFrames;
+      // Chromium hands out f32-planar, f32 or s16 depending on the codec: ask for planar float.
+      const channels = Array.from({ length: data.numberOfChannels }, (_, planeIndex) => {
+        const plane = new Float32Array(frames);
+        data.copyTo(plane, { planeIndex, format: 'f32-planar' });
+        return plane;
+      });
+      this.#callbacks.output({ channels, sampleRate: data.sampleRate });
+    } finally {
+      data.close();
+    }
+  }
+}
+
+class PcmBackend implements DecodeBackend {
+  readonly #decoding: Extract<TrackDecoding, { kind: 'pcm' }>;
+  readonly #channelCount: number;
+  readonly #sampleRate: number;
+  readonly #callbacks: BackendCallbacks;
+
+  constructor(decoding: Extract<TrackDecoding, { kind: 'pcm' }>, channelCount: number, sampleRate: number, callbacks: BackendCallbacks) {
+    this.#decoding = decoding;
+    this.#channelCount = channelCount;
+    this.#sampleRate = sampleRate;
+    this.#callbacks = callbacks;
+  }
+
+  readonly pending = 0;
+
+  decode(frame: EncodedFrame): void {
+    const channels = pcmToPlanar(frame.data, this.#channelCount, this.#decoding.sampleFormat, this.#decoding.bitsPerSample);
+    this.#callbacks.output({ channels, sampleRate: this.#sampleRate });
+  }
+
+  async flush(): Promise<void> {}
+
+  close(): void {}
+}

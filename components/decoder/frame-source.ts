@@ -1,0 +1,53 @@
+/**
+ * What every container reader (codec-parser, WAV, MP4) hands the stream decoder: one track
+ * description, then whole codec frames in file order. Readers only parse; they never decode.
+ */
+
+/** How a track's frames turn into PCM. */
+export type TrackDecoding =
+  | { kind: 'webcodecs'; config: AudioDecoderConfig }
+  | { kind: 'pcm'; sampleFormat: 'uint' | 'int' | 'float'; bitsPerSample: number; bigEndian?: false };
+
+export interface TrackInfo {
+  /** StreamInfo.codec: "mpeg" | "aac" | "opus" | "vorbis" | "flac" | "pcm". */
+  codec: string;
+  sampleRate: number;
+  channelCount: number;
+  decoding: TrackDecoding;
+  /** Decoded samples to drop before timeline frame 0 (encoder + decoder delay, pre-skip). */
+  skip: number;
+  /**
+   * Of that skip, how much the frames' `samples` already leave out (codec-parser subtracts Opus
+   * pre-skip itself), so counting received audio does not subtract it twice.
+   */
+  skipAlreadyCounted: number;
+  /** Timeline length in frames, when a header says so. */
+  totalFrames?: number;
+}
+
+export interface EncodedFrame {
+  data: Uint8Array;
+  /** Samples this frame adds to the timeline as its header counts them (before our trim). */
+  samples: number;
+  /** Byte offset of the frame (or its Ogg page) in the file. */
+  fileOffset: number;
+}
+
+export interface FrameSink {
+  track(info: TrackInfo): void;
+  frame(frame: EncodedFrame): void;
+  /** The timeline length became known late (the last Ogg page's granule position). */
+  totalFrames(frames: number): void;
+  /** Bytes that were no frame between two frames (garbage skipped by resynchronisation). */
+  skipped(bytes: number): void;
+  /** The container is broken beyond resynchronising, or its codec is one we cannot decode. */
+  unsupported(reason: string): void;
+}
+
+export interface FrameSource {
+  push(bytes: Uint8Array): void;
+  /** No more bytes: emit what is complete (a truncated last frame may be emitted as is). */
+  end(): void;
+  /** Bytes received but not yet emitted inside a frame. */
+  readonly bufferedBytes: number;
+}

@@ -1,0 +1,391 @@
+/**
+ * The decoder stage of the pipeline: bytes of a file in, contiguous gapless PCM on the track's
+ * timeline out, decoded progressively and only up to a horizon ahead of playback.
+ *
+ *   push(bytes) → format sniffer → container reader (frames) → frame queue ─(horizon)→ backend
+ *   (WebCodecs AudioDecoder / PCM) → timeline trimmer (delay, padding) → onPcm
+ *
+ * Work happens only inside push/setHorizon/end and the backend's output callbacks, never on a
+ * timer, so a background tab (timers throttled to 1/min) decodes as fast as a foreground one.
+ * Memory: compressed bytes are held from arrival until decoded, then released; what remains per
+ * track is a sparse seek index (one entry per second), so a long track costs what a short one does.
+ */
+import { PlayerError } from '../errors.js';
+import type { PcmBlock, StreamInfo } from '../pcm.js';
+import { CodecParserSource } from './codec-parser-source.js';
+import { canDecode, createBackend, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
+import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
+import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import { Mp4Source } from './mp4-source.js';
+import { TimelineTrimmer } from './timeline-trimmer.js';
+import { WavSource } from './wav-source.js';
+
+export interface StreamDecoderOptions {
+  /** From metadata; the bytes' magic numbers win if they disagree. */
+  mimeType: string;
+  /** Contiguous, timeline order, encoder delay/padding trimmed. */
+  onPcm(block: PcmBlock): void;
+  /** Once the format is known; again if duration becomes known. */
+  onInfo(info: StreamInfo): void;
+  /** Fatal only: UNSUPPORTED_FORMAT, DECODE_FAILED (3 consecutive). */
+  onError(error: PlayerError): void;
+  /** Garbage skipped by resync (non-fatal). */
+  onDiscontinuity?(skippedBytes: number): void;
+}
+
+/** One entry of the sparse seek index: the frame at `byteOffset` starts at timeline `frame`. */
+export interface SeekPoint {
+  byteOffset: number;
+  frame: number;
+}
+
+export const DEFAULT_HORIZON_SECONDS = 30;
+/** Frames in the decoder at once: enough to keep it busy, few enough to stop at the horizon. */
+const MAX_PENDING_FRAMES = 24;
+/** Consecutive decode failures that end the stream. */
+const MAX_CONSECUTIVE_FAILURES = 3;
+
+interface QueuedFrame extends EncodedFrame {
+  timelineStart: number;
+}
+
+export class StreamDecoder {
+  readonly #options: StreamDecoderOptions;
+  #head: Uint8Array[] = [];
+  #headLength = 0;
+  #source: FrameSource | undefined;
+  #track: TrackInfo | undefined;
+  #info: StreamInfo | undefined;
+  #trimmer: TimelineTrimmer | undefined;
+  #backend: DecodeBackend | undefined;
+  #backendReady = false;
+  #queue: QueuedFrame[] = [];
+  #queueHead = 0;
+  #queuedBytes = 0;
+  #inFlight: QueuedFrame[] = [];
+  #inFlightBytes = 0;
+  /** Header samples of all frames parsed (decoder domain, before our trim). */
+  #parsedSamples = 0;
+  #horizonFrames: number | undefined;
+  #horizonSeconds = DEFAULT_HORIZON_SECONDS;
+  #failures = 0;
+  #discontinuities = 0;
+  #skippedBytes = 0;
+  #ended = false;
+  #flushing = false;
+  #finished = false;
+  #dead = false;
+  #pumping = false;
+  #endWaiters: (() => void)[] = [];
+  #index: SeekPoint[] = [];
+  #maxHeldBytes = 0;
+
+  constructor(options: StreamDecoderOptions) {
+    this.#options = options;
+  }
+
+  /** Exact seconds of audio in whole frames received so far (after trim, capped at the duration). */
+  get receivedSeconds(): number {
+    const track = this.#track;
+    if (!track) return 0;
+    let frames = this.#parsedSamples - (track.skip - track.skipAlreadyCounted);
+    if (track.totalFrames !== undefined) frames = Math.min(frames, track.totalFrames);
+    return Math.max(0, frames) / track.sampleRate;
+  }
+
+  /** Timeline end of the PCM emitted so far, in seconds. */
+  get decodedSeconds(): number {
+    return this.#track && this.#trimmer ? this.#trimmer.emitted / this.#track.sampleRate : 0;
+  }
+
+  get info(): StreamInfo | undefined {
+    return this.#info;
+  }
+
+  get discontinuities(): number {
+    return this.#discontinuities;
+  }
+
+  /** Bytes skipped by resynchronisation in total (sum of all onDiscontinuity arguments). */
+  get skippedBytes(): number {
+    return this.#skippedBytes;
+  }
+
+  /**
+   * Compressed bytes held right now: received but not yet decoded (parser buffer, frame queue,
+   * frames inside the codec). Released as soon as their PCM is out. For memory tests.
+   */
+  get heldBytes(): number {
+    return this.#headLength + (this.#source?.bufferedBytes ?? 0) + this.#queuedBytes + this.#inFlightBytes;
+  }
+
+  /** Largest `heldBytes` seen so far. */
+  get maxHeldBytes(): number {
+    return this.#maxHeldBytes;
+  }
+
+  /** Timeline seconds parsed but not yet decoded (the frame queue), bounded by the horizon only when bytes arrive faster. */
+  get queuedFrames(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  /** Sparse seek index (one point per second of timeline): where to resume for a later seek. */
+  get seekPoints(): readonly SeekPoint[] {
+    return this.#index;
+  }
+
+  push(bytes: Uint8Array): void {
+    if (this.#dead || this.#ended || bytes.length === 0) return;
+    if (!this.#source) {
+      this.#head.push(bytes);
+      this.#headLength += bytes.length;
+      this.#trySniff(false);
+    } else {
+      this.#source.push(bytes);
+    }
+    this.#noteHeld();
+    this.#pump();
+  }
+
+  /** No more bytes (complete or truncated): flush; resolves after the last onPcm (or a fatal error). */
+  end(): Promise<void> {
+    if (this.#dead || this.#finished) return Promise.resolve();
+    const done = new Promise<void>((resolve) => this.#endWaiters.push(resolve));
+    if (!this.#ended) {
+      this.#ended = true;
+      if (!this.#source) this.#trySniff(true);
+      this.#source?.end();
+      if (!this.#dead && !this.#track) {
+        this.#fail('UNSUPPORTED_FORMAT', 'the stream ended before any audio frame was found');
+      }
+      this.#pump();
+    }
+    return done;
+  }
+
+  /** Decode ahead only up to this timeline second (default 30 until called). */
+  setHorizon(seconds: number): void {
+    this.#horizonSeconds = seconds;
+    this.#horizonFrames = this.#track ? seconds * this.#track.sampleRate : undefined;
+    this.#pump();
+  }
+
+  destroy(): void {
+    if (this.#dead) return;
+    this.#dead = true;
+    this.#backend?.close();
+    this.#backend = undefined;
+    this.#queue = [];
+    this.#inFlight = [];
+    this.#head = [];
+    this.#source = undefined;
+    this.#release();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  #trySniff(final: boolean): void {
+    const head = concat(this.#head, this.#headLength);
+    const result = sniffFormat(head, this.#options.mimeType, final);
+    if (result.kind === 'need-more') return;
+    if (result.kind === 'unsupported') {
+      this.#fail('UNSUPPORTED_FORMAT', `unsupported format: ${result.reason}`);
+      return;
+    }
+    this.#head = [];
+    this.#headLength = 0;
+    this.#source = this.#makeSource(result.format);
+    this.#source.push(head);
+  }
+
+  #makeSource(format: ContainerFormat): FrameSource {
+    const sink: FrameSink = {
+      track: (track) => this.#onTrack(track),
+      frame: (frame) => this.#onFrame(frame),
+      totalFrames: (frames) => this.#onTotal(frames),
+      skipped: (bytes) => this.#onSkipped(bytes),
+      unsupported: (reason) => this.#fail('UNSUPPORTED_FORMAT', `unsupported format: ${reason}`),
+    };
+    if (format === 'wav') return new WavSource(sink);
+    if (format === 'mp4') return new Mp4Source(sink);
+    return new CodecParserSource(format, sink);
+  }
+
+  #onTrack(track: TrackInfo): void {
+    if (this.#dead || this.#track) return;
+    this.#track = track;
+    this.#trimmer = new TimelineTrimmer(track.skip, track.totalFrames);
+    this.#horizonFrames = this.#horizonSeconds * track.sampleRate;
+    this.#publishInfo();
+    void canDecode(track.decoding).then((ok) => {
+      if (this.#dead) return;
+      if (!ok) {
+        const name = track.decoding.kind === 'webcodecs' ? track.decoding.config.codec : track.codec;
+        this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
+        return;
+      }
+      this.#newBackend();
+      this.#pump();
+    });
+  }
+
+  #newBackend(): void {
+    const track = this.#track!;
+    this.#backend = createBackend(track.decoding, track.channelCount, track.sampleRate, {
+      output: (pcm) => this.#onOutput(pcm),
+      error: (error) => this.#onDecodeError(error),
+    });
+    this.#backendReady = true;
+  }
+
+  #publishInfo(): void {
+    const track = this.#track!;
+    const info: StreamInfo = { codec: track.codec, sampleRate: track.sampleRate, channelCount: track.channelCount };
+    if (track.totalFrames !== undefined) info.duration = track.totalFrames / track.sampleRate;
+    this.#info = info;
+    this.#options.onInfo(info);
+  }
+
+  #onFrame(frame: EncodedFrame): void {
+    if (this.#dead) return;
+    const track = this.#track!;
+    const timelineStart = this.#parsedSamples - (track.skip - track.skipAlreadyCounted);
+    this.#parsedSamples += frame.samples;
+    const second = Math.max(0, Math.ceil(timelineStart / track.sampleRate));
+    if (this.#index.length <= second && timelineStart >= 0) this.#index.push({ byteOffset: frame.fileOffset, frame: timelineStart });
+    this.#queue.push({ ...frame, timelineStart });
+    this.#queuedBytes += frame.data.length;
+  }
+
+  #onTotal(frames: number): void {
+    const track = this.#track;
+    if (!track || track.totalFrames === frames) return;
+    track.totalFrames = frames;
+    this.#trimmer?.setTotal(frames);
+    this.#publishInfo();
+  }
+
+  #onSkipped(bytes: number): void {
+    if (this.#dead) return;
+    this.#discontinuities++;
+    this.#skippedBytes += bytes;
+    this.#options.onDiscontinuity?.(bytes);
+  }
+
+  /** Feeds the backend while frames are below the horizon; finishes the stream once all is out. */
+  #pump(): void {
+    if (this.#pumping || this.#dead) return;
+    this.#pumping = true;
+    try {
+      const backend = this.#backend;
+      if (!backend || !this.#backendReady) return;
+      while (this.#queueHead < this.#queue.length && backend.pending < MAX_PENDING_FRAMES && !this.#dead) {
+        const frame = this.#queue[this.#queueHead]!;
+        if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
+        this.#queueHead++;
+        this.#queuedBytes -= frame.data.length;
+        this.#inFlight.push(frame);
+        this.#inFlightBytes += frame.data.length;
+        try {
+          backend.decode(frame);
+        } catch (error) {
+          this.#onDecodeError(error);
+          return;
+        }
+      }
+      if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#queueHead);
+        this.#queueHead = 0;
+      }
+      if (this.#ended && this.#queueHead >= this.#queue.length && !this.#flushing && this.#track) this.#flush(backend);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #flush(backend: DecodeBackend): void {
+    this.#flushing = true;
+    backend.flush().then(
+      () => {
+        if (this.#dead || backend !== this.#backend) return;
+        this.#inFlight = [];
+        this.#inFlightBytes = 0;
+        this.#finished = true;
+        this.#release();
+      },
+      (error: unknown) => {
+        // A truncated last frame may fail to decode: the audio before it is out already.
+        if (this.#dead || backend !== this.#backend) return;
+        this.#flushing = false;
+        this.#onDecodeError(error);
+      },
+    );
+  }
+
+  #onOutput(pcm: DecodedPcm): void {
+    if (this.#dead) return;
+    this.#failures = 0;
+    const done = this.#inFlight.shift();
+    if (done) this.#inFlightBytes -= done.data.length;
+    const block = this.#trimmer!.place(pcm.channels, pcm.sampleRate);
+    if (block) this.#options.onPcm(block);
+    this.#pump();
+  }
+
+  /**
+   * A WebCodecs decoder closes itself on error, losing the frames inside it. Their time is kept
+   * as silence (so the timeline stays where the headers say), a new decoder takes the rest, and
+   * only three failures in a row end the stream.
+   */
+  #onDecodeError(error: unknown): void {
+    if (this.#dead) return;
+    this.#failures++;
+    this.#backend?.close();
+    this.#backend = undefined;
+    this.#backendReady = false;
+    const lost = this.#inFlight;
+    this.#inFlight = [];
+    this.#inFlightBytes = 0;
+    if (this.#failures >= MAX_CONSECUTIVE_FAILURES) {
+      this.#fail('DECODE_FAILED', `decoding failed ${this.#failures} times in a row`, error);
+      return;
+    }
+    const track = this.#track!;
+    for (const frame of lost) {
+      const block = this.#trimmer!.place(
+        Array.from({ length: track.channelCount }, () => new Float32Array(frame.samples)),
+        track.sampleRate,
+      );
+      if (block) this.#options.onPcm(block);
+    }
+    this.#flushing = false;
+    this.#newBackend();
+    this.#pump();
+  }
+
+  #fail(code: 'UNSUPPORTED_FORMAT' | 'DECODE_FAILED', message: string, cause?: unknown): void {
+    if (this.#dead) return;
+    const error = new PlayerError(code, message, { fatal: true, cause });
+    this.destroy();
+    this.#options.onError(error);
+  }
+
+  #noteHeld(): void {
+    this.#maxHeldBytes = Math.max(this.#maxHeldBytes, this.heldBytes);
+  }
+
+  /** Resolves end() waiters: after the last onPcm, or because nothing more will come. */
+  #release(): void {
+    const waiters = this.#endWaiters;
+    this.#endWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function concat(chunks: Uint8Array[], length: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const chunk of chunks) out.set(chunk, at), (at += chunk.length);
+  return out;
+}

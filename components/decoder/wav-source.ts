@@ -1,0 +1,206 @@
+/**
+ * RIFF/WAVE (and RF64) read as it arrives: `fmt ` and `data` in any order with any other chunks
+ * around them; PCM integer 8/16/24/32-bit or IEEE float 32/64, plain or WAVE_FORMAT_EXTENSIBLE.
+ * Frames are fixed blocks of samples; the PCM "decoder" converts them to float directly.
+ */
+import { ByteQueue } from './byte-queue.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+
+/** Sample frames per emitted block: ~0.1 s at 44.1 kHz, small enough for a fast first PCM. */
+export const WAV_BLOCK_FRAMES = 4096;
+
+interface WavFormat {
+  sampleFormat: 'uint' | 'int' | 'float';
+  bits: number;
+  channels: number;
+  sampleRate: number;
+  blockAlign: number;
+}
+
+export class WavSource implements FrameSource {
+  readonly #sink: FrameSink;
+  readonly #queue = new ByteQueue();
+  #state: 'riff' | 'chunk-header' | 'chunk-body' | 'data' | 'done' = 'riff';
+  #chunkId = '';
+  #chunkLeft = 0;
+  #format: WavFormat | undefined;
+  /** A `data` chunk seen before `fmt `: its bytes wait here (rare, but legal). */
+  #early: { offset: number; size: number } | undefined;
+  #announced = false;
+  #rf64DataSize: number | undefined;
+
+  constructor(sink: FrameSink) {
+    this.#sink = sink;
+  }
+
+  get bufferedBytes(): number {
+    return this.#queue.length;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.#queue.push(bytes);
+    this.#parse(false);
+  }
+
+  end(): void {
+    this.#parse(true);
+  }
+
+  #parse(final: boolean): void {
+    for (;;) {
+      if (this.#state === 'done') return;
+      if (this.#state === 'riff') {
+        const head = this.#queue.read(12);
+        if (!head) return;
+        this.#state = 'chunk-header';
+        continue;
+      }
+      if (this.#state === 'chunk-header') {
+        const head = this.#queue.read(8);
+        if (!head) return;
+        this.#chunkId = String.fromCharCode(...head.subarray(0, 4));
+        this.#chunkLeft = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true);
+        if (this.#chunkId === 'data') {
+          if (this.#rf64DataSize !== undefined && this.#chunkLeft === 0xffffffff) this.#chunkLeft = this.#rf64DataSize;
+          if (!this.#format) {
+            // data before fmt: keep reading other chunks is impossible without skipping audio;
+            // the stream cannot be played progressively, so wait for it all (bounded by the file).
+            this.#early = { offset: this.#queue.offset, size: this.#chunkLeft };
+            this.#state = 'chunk-body';
+            continue;
+          }
+          this.#startData();
+          continue;
+        }
+        this.#state = 'chunk-body';
+        continue;
+      }
+      if (this.#state === 'chunk-body') {
+        if (this.#chunkId === 'fmt ' || this.#chunkId === 'ds64') {
+          const body = this.#queue.read(this.#chunkLeft + (this.#chunkLeft & 1));
+          if (!body) {
+            if (final) this.#fail('WAV header is truncated');
+            return;
+          }
+          if (this.#chunkId === 'ds64') {
+            const view = new DataView(body.buffer, body.byteOffset, body.length);
+            this.#rf64DataSize = Number(view.getBigUint64(8, true));
+          } else if (!this.#readFormat(body)) return;
+          this.#state = 'chunk-header';
+          continue;
+        }
+        if (this.#early) {
+          this.#fail('WAV data before its fmt chunk cannot be streamed');
+          return;
+        }
+        const skipped = this.#queue.skip(this.#chunkLeft + (this.#chunkLeft & 1));
+        this.#chunkLeft -= skipped;
+        if (this.#chunkLeft > 0) return;
+        this.#state = 'chunk-header';
+        continue;
+      }
+      // 'data'
+      this.#emitBlocks(final);
+      return;
+    }
+  }
+
+  #startData(): void {
+    const format = this.#format!;
+    // 0 or 0xFFFFFFFF: a writer that did not know the length (streamed WAV): read to the end.
+    const known = this.#chunkLeft > 0 && this.#chunkLeft !== 0xffffffff;
+    if (!known) this.#chunkLeft = Number.POSITIVE_INFINITY;
+    if (!this.#announced) {
+      this.#announced = true;
+      const totalFrames = known ? Math.floor(this.#chunkLeft / format.blockAlign) : undefined;
+      this.#sink.track({
+        codec: 'pcm',
+        sampleRate: format.sampleRate,
+        channelCount: format.channels,
+        decoding: { kind: 'pcm', sampleFormat: format.sampleFormat, bitsPerSample: format.bits },
+        skip: 0,
+        skipAlreadyCounted: 0,
+        ...(totalFrames !== undefined ? { totalFrames } : {}),
+      });
+    }
+    this.#state = 'data';
+  }
+
+  #emitBlocks(final: boolean): void {
+    const { blockAlign } = this.#format!;
+    const blockBytes = WAV_BLOCK_FRAMES * blockAlign;
+    for (;;) {
+      const want = Math.min(blockBytes, this.#chunkLeft);
+      let take = want;
+      if (this.#queue.length < want) {
+        if (!final) return;
+        take = this.#queue.length - (this.#queue.length % blockAlign); // truncated file: whole frames
+      }
+      if (take <= 0) {
+        this.#state = 'done';
+        return;
+      }
+      const fileOffset = this.#queue.offset;
+      const data = this.#queue.read(take)!;
+      this.#chunkLeft -= take;
+      this.#sink.frame({ data, samples: take / blockAlign, fileOffset });
+      if (this.#chunkLeft <= 0) {
+        this.#state = 'done'; // chunks after the audio (LIST, id3) are of no interest
+        return;
+      }
+    }
+  }
+
+  #readFormat(body: Uint8Array): boolean {
+    const view = new DataView(body.buffer, body.byteOffset, body.length);
+    if (body.length < 16) return this.#fail('WAV fmt chunk is too short');
+    let tag = view.getUint16(0, true);
+    const channels = view.getUint16(2, true);
+    const sampleRate = view.getUint32(4, true);
+    const blockAlign = view.getUint16(12, true);
+    const bits = view.getUint16(14, true);
+    if (tag === 0xfffe && body.length >= 26) tag = view.getUint16(24, true); // sub-format GUID's first two bytes
+    const sampleFormat = tag === 3 ? 'float' : tag === 1 ? (bits === 8 ? 'uint' : 'int') : undefined;
+    const validBits = sampleFormat === 'float' ? [32, 64] : [8, 16, 24, 32];
+    if (!sampleFormat || !validBits.includes(bits) || channels === 0 || sampleRate === 0 || blockAlign !== (bits / 8) * channels) {
+      return this.#fail(`WAV format tag ${tag} with ${bits}-bit samples is not supported`);
+    }
+    this.#format = { sampleFormat, bits, channels, sampleRate, blockAlign };
+    return true;
+  }
+
+  #fail(reason: string): false {
+    this.#state = 'done';
+    this.#sink.unsupported(reason);
+    return false;
+  }
+}
+
+/** Interleaved little-endian PCM → planar float, as the `pcm` decoding of a track describes. */
+export function pcmToPlanar(
+  data: Uint8Array,
+  channelCount: number,
+  sampleFormat: 'uint' | 'int' | 'float',
+  bits: number,
+): Float32Array[] {
+  const bytes = bits / 8;
+  const frames = Math.floor(data.length / (bytes * channelCount));
+  const view = new DataView(data.buffer, data.byteOffset, data.length);
+  const out = Array.from({ length: channelCount }, () => new Float32Array(frames));
+  const read: (at: number) => number =
+    sampleFormat === 'float'
+      ? bits === 32
+        ? (at) => view.getFloat32(at, true)
+        : (at) => view.getFloat64(at, true)
+      : bits === 8
+        ? (at) => (view.getUint8(at) - 128) / 128
+        : bits === 16
+          ? (at) => view.getInt16(at, true) / 32768
+          : bits === 24
+            ? (at) => ((view.getUint8(at) | (view.getUint8(at + 1) << 8) | (view.getInt8(at + 2) << 16)) / 8388608)
+            : (at) => view.getInt32(at, true) / 2147483648;
+  for (let f = 0, at = 0; f < frames; f++) {
+    for (let c = 0; c < channelCount; c++, at += bytes) out[c]![f] = read(at);
+  }
+  return out;
+}
