@@ -1,0 +1,125 @@
+/**
+ * Headless Debian Chromium for the benchmark, driven by puppeteer-core: the same flags as the
+ * browser tests, one fresh browser context (its own renderer) and page per measured run.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { BenchApi } from './page/bench-page.js';
+
+export const CHROMIUM_FLAGS = [
+  '--no-sandbox',
+  '--disable-dev-shm-usage',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--allow-loopback-in-peer-connection',
+  '--autoplay-policy=no-user-gesture-required',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  return puppeteer.launch({
+    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_FLAGS,
+  });
+}
+
+export interface RunPage {
+  page: Page;
+  /** Calls `window.bench[name](arg)` in the page. */
+  call<K extends keyof BenchApi>(name: K, ...args: Parameters<BenchApi[K]>): Promise<Awaited<ReturnType<BenchApi[K]>>>;
+  close(): Promise<void>;
+}
+
+/** A fresh context + page on the bench page, `window.bench` ready (AudioContext running). */
+export async function openRunPage(browser: Browser, url: string): Promise<RunPage> {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => 'bench' in window, { timeout: 15000 }).catch(() => {
+    throw new Error(`bench page did not initialise: ${errors.join('; ') || 'no error reported'}`);
+  });
+  const call = (async (name: string, ...args: unknown[]) =>
+    page.evaluate(
+      (method, params) => (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench[method]!(...params),
+      name,
+      args,
+    )) as RunPage['call'];
+  await call('ready');
+  return { page, call, close: () => context.close() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Process accounting (Linux /proc)
+
+const CLOCK_TICK_MS = 10; // USER_HZ is 100 on Linux
+
+interface ProcEntry {
+  pid: number;
+  ppid: number;
+  cpuMs: number;
+  rssKb: number;
+}
+
+function readProc(pid: number): ProcEntry | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // comm may contain spaces: fields after the closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(fields[1]);
+    const cpuMs = (Number(fields[11]) + Number(fields[12])) * CLOCK_TICK_MS;
+    const rssKb = Number(fields[21]) * 4;
+    return { pid, ppid, cpuMs, rssKb };
+  } catch {
+    return undefined; // exited while we listed it
+  }
+}
+
+/** The process and all its descendants. */
+export function processTree(rootPid: number): ProcEntry[] {
+  const all: ProcEntry[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const entry = readProc(Number(name));
+    if (entry) all.push(entry);
+  }
+  const inTree = new Set([rootPid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const entry of all) {
+      if (!inTree.has(entry.pid) && inTree.has(entry.ppid)) {
+        inTree.add(entry.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((entry) => inTree.has(entry.pid));
+}
+
+/** CPU time (user + system, ms, 10 ms resolution) of a process tree, live processes only. */
+export function treeCpuMs(rootPid: number): number {
+  return processTree(rootPid).reduce((sum, entry) => sum + entry.cpuMs, 0);
+}
+
+export function processCpuMs(pid: number): number {
+  return readProc(pid)?.cpuMs ?? Number.NaN;
+}
+
+/** RSS (KiB) of each Chromium renderer process under the browser. */
+export function rendererRssKb(browserPid: number): number[] {
+  return processTree(browserPid)
+    .filter((entry) => {
+      try {
+        return readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').includes('--type=renderer');
+      } catch {
+        return false;
+      }
+    })
+    .map((entry) => entry.rssKb);
+}

@@ -1,0 +1,233 @@
+/**
+ * Server cost per listener: the real server (server/main.ts) with N paced listeners, beside bare
+ * wrtc peers doing nothing but sending the same bytes at the same pace (bare-sender.ts). Node
+ * only. Listeners are wrtc peers in bounded child processes (listener-process.ts, ≤ 250 each);
+ * every process has a lifetime cap, and everything is stopped before the next measurement.
+ *
+ * Pace: PACE_CHUNKS_PER_SECOND=1 with no start-up burst, i.e. 64 KiB/s (512 kbit/s) per listener,
+ * the lowest steady rate the server's pacer is configured in (whole chunks per second); the bare
+ * sender sends the same.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { processCpuMs } from '../browser.js';
+import type { BenchMedia } from '../media.js';
+import { processStats, projectRoot, startServer, type ProcessStats } from '../server-process.js';
+import { formatNumber, formatSummary, markdownTable, summarize } from '../stats.js';
+
+const PEERS_PER_PROCESS = 250;
+const PACE_CHUNKS_PER_SECOND = 1;
+const BYTES_PER_SECOND = PACE_CHUNKS_PER_SECOND * 65536;
+const CONNECT_DEADLINE_MS = 120_000;
+
+export interface LoadResult {
+  markdown: string;
+  raw: unknown;
+}
+
+interface LoadOptions {
+  media: BenchMedia;
+  listeners: number[];
+  windowSeconds: number;
+  log(line: string): void;
+  attempt<T>(section: string, what: string, measure: () => Promise<T>): Promise<T | undefined>;
+}
+
+interface Target {
+  url: string;
+  pid: number;
+  stop(): Promise<unknown>;
+}
+
+interface LoadSample {
+  kind: 'ours' | 'bare';
+  listeners: number;
+  connected: number;
+  failed: number;
+  firstErrors: string[];
+  setupMs: number[];
+  idle: ProcessStats;
+  loaded: ProcessStats;
+  cpuPercent: number;
+  deliveredBytesPerSecond: number;
+  windowSeconds: number;
+}
+
+async function startBare(): Promise<Target> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'server/bench/load/bare-sender.ts')], {
+    cwd: projectRoot,
+    env: { ...process.env, PACE_CHUNKS_PER_SECOND: String(PACE_CHUNKS_PER_SECOND) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bare sender did not start')), 20000);
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      const match = /listening on (http:\/\/\S+)/.exec(line);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`bare sender exited (${code})`)));
+  });
+  return { url, pid: child.pid!, stop: () => stopChild(child) };
+}
+
+async function startOurs(media: BenchMedia, listeners: number): Promise<Target> {
+  const server = await startServer({
+    env: {
+      AUDIO_DIR: media.dir,
+      PACE_CHUNKS_PER_SECOND: String(PACE_CHUNKS_PER_SECOND),
+      BURST_BYTES: '0',
+      BURST_MS: '0',
+      MAX_PEERS: String(listeners + 50),
+      RATE_LIMIT_PER_IP: '0',
+    },
+  });
+  return { url: server.url, pid: server.child.pid!, stop: () => server.stop() };
+}
+
+function stopChild(child: ChildProcess, timeoutMs = 10000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+interface ListenerGroup {
+  children: ChildProcess[];
+  connected: number;
+  failed: number;
+  errors: string[];
+  setupMs: number[];
+  bytes: Map<ChildProcess, number>;
+  settled: Promise<void>;
+}
+
+function spawnListeners(target: Target, src: string, total: number, lifetimeMs: number): ListenerGroup {
+  const group: ListenerGroup = { children: [], connected: 0, failed: 0, errors: [], setupMs: [], bytes: new Map(), settled: Promise.resolve() };
+  const processes = Math.ceil(total / PEERS_PER_PROCESS);
+  const done: Promise<void>[] = [];
+  for (let i = 0; i < processes; i++) {
+    const count = Math.floor(total / processes) + (i < total % processes ? 1 : 0);
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(projectRoot, 'server/bench/load/listener-process.ts')], {
+      cwd: projectRoot,
+      env: { ...process.env, SERVER: target.url, SRC: src, LISTENERS: String(count), CONCURRENCY: '8', LIFETIME_MS: String(lifetimeMs) },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    });
+    group.children.push(child);
+    done.push(
+      new Promise<void>((resolve) => {
+        createInterface({ input: child.stdout! }).on('line', (line) => {
+          let message: { type: string; setupMs?: number; error?: string; total?: number };
+          try {
+            message = JSON.parse(line) as typeof message;
+          } catch {
+            return;
+          }
+          if (message.type === 'connected') {
+            group.connected++;
+            group.setupMs.push(message.setupMs!);
+          } else if (message.type === 'failed') {
+            group.failed++;
+            if (group.errors.length < 5) group.errors.push(message.error!);
+          } else if (message.type === 'bytes') group.bytes.set(child, message.total!);
+          else if (message.type === 'ready') resolve();
+        });
+        child.once('exit', () => resolve());
+      }),
+    );
+  }
+  group.settled = Promise.all(done).then(() => undefined);
+  return group;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sumBytes = (group: ListenerGroup) => [...group.bytes.values()].reduce((a, b) => a + b, 0);
+
+async function measure(kind: 'ours' | 'bare', listeners: number, options: LoadOptions): Promise<LoadSample> {
+  const target = kind === 'ours' ? await startOurs(options.media, listeners) : await startBare();
+  let group: ListenerGroup | undefined;
+  try {
+    await sleep(1000);
+    const idle = processStats(target.pid);
+    const lifetimeMs = CONNECT_DEADLINE_MS + options.windowSeconds * 1000 + 30_000;
+    options.log(`load ${kind} ${listeners}: connecting listeners`);
+    group = spawnListeners(target, options.media.fiveMinutes, listeners, lifetimeMs);
+    const deadline = sleep(CONNECT_DEADLINE_MS).then(() => 'deadline');
+    if ((await Promise.race([group.settled.then(() => 'ready'), deadline])) === 'deadline') options.log(`load ${kind} ${listeners}: connect deadline reached`);
+    if (group.connected === 0) throw new Error(`no listener connected (${group.errors.join('; ')})`);
+    await sleep(2000); // settle into the paced steady state
+    const cpu0 = processCpuMs(target.pid);
+    const bytes0 = sumBytes(group);
+    const t0 = performance.now();
+    await sleep(options.windowSeconds * 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpuPercent = ((processCpuMs(target.pid) - cpu0) / 1000 / seconds) * 100;
+    const deliveredBytesPerSecond = (sumBytes(group) - bytes0) / seconds;
+    const loaded = processStats(target.pid);
+    options.log(`load ${kind} ${listeners}: ${group.connected} connected, server ${cpuPercent.toFixed(1)} % CPU, RSS ${(loaded.rssKb / 1024).toFixed(0)} MiB`);
+    return {
+      kind,
+      listeners,
+      connected: group.connected,
+      failed: group.failed,
+      firstErrors: group.errors,
+      setupMs: group.setupMs,
+      idle,
+      loaded,
+      cpuPercent,
+      deliveredBytesPerSecond,
+      windowSeconds: seconds,
+    };
+  } finally {
+    if (group) await Promise.all(group.children.map((child) => stopChild(child)));
+    await target.stop();
+  }
+}
+
+export async function runLoadSection(options: LoadOptions): Promise<LoadResult> {
+  const samples: LoadSample[] = [];
+  for (const listeners of options.listeners) {
+    for (const kind of ['ours', 'bare'] as const) {
+      const sample = await options.attempt('load', `${kind} ${listeners} listeners`, () => measure(kind, listeners, options));
+      if (sample) samples.push(sample);
+    }
+  }
+  const perListener = (sample: LoadSample) => ({
+    cpu: sample.cpuPercent / sample.connected,
+    rssMb: (sample.loaded.rssKb - sample.idle.rssKb) / 1024 / sample.connected,
+  });
+  const rows = samples.map((sample) => {
+    const bare = samples.find((other) => other.kind === 'bare' && other.listeners === sample.listeners);
+    const ours = perListener(sample);
+    const base = bare ? perListener(bare) : undefined;
+    return [
+      sample.kind === 'ours' ? 'ours (server/main.ts)' : 'bare wrtc senders',
+      `${sample.connected}/${sample.listeners}`,
+      formatSummary(summarize(sample.setupMs), 0),
+      formatNumber(sample.cpuPercent),
+      formatNumber(ours.cpu, 3),
+      `${formatNumber(sample.loaded.rssKb / 1024)} (idle ${formatNumber(sample.idle.rssKb / 1024)})`,
+      formatNumber(ours.rssMb, 2),
+      `${sample.loaded.threads} / ${sample.loaded.fds}`,
+      `${formatNumber(sample.deliveredBytesPerSecond / sample.connected / 1024)} of ${BYTES_PER_SECOND / 1024}`,
+      sample.kind === 'ours' && base ? `CPU ${formatNumber(ours.cpu / base.cpu, 2)}×, RSS ${formatNumber(ours.rssMb / base.rssMb, 2)}×` : '',
+    ];
+  });
+  let markdown = `### Server cost per listener — paced at ${BYTES_PER_SECOND / 1024} KiB/s each (${PACE_CHUNKS_PER_SECOND} chunk/s, no burst), ${options.listeners.join(' and ')} listeners, ${options.windowSeconds} s window\n\n`;
+  markdown += markdownTable(
+    ['server', 'connected', 'set-up ms p50 (p95)', 'CPU % of a core', 'CPU %/listener', 'RSS MiB', 'RSS MiB/listener', 'threads / fds', 'KiB/s delivered per listener', 'ours/bare per listener'],
+    rows,
+  );
+  markdown +=
+    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; RSS per listener = (loaded − idle) / connected. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
+  return { markdown, raw: samples };
+}

@@ -1,0 +1,233 @@
+/**
+ * The benchmark page: one fresh page per measured run. It exposes `window.bench`, which the
+ * puppeteer driver (server/bench/browser.ts) calls. Every player is heard the same way: whatever
+ * is connected to the AudioContext's destination is also connected to one tap bus, and the output
+ * tap reports when the first audible sample reached the output device (page time).
+ */
+import { connectQuietly, onDestinationConnect } from './connect-hook.js'; // first: sees every connect
+import '../../../components/rtc-audio-player.js';
+import { decodeBench, decodeBenchAvailable } from 'bench:decode-bench';
+import { sharedAudioContext } from '../../../components/playback/audio-context.js';
+import { createOutputTap, type OutputTap } from '../../../components/test/output-tap.js';
+import { StreamConnection } from '../../../components/connection/stream-connection.js';
+
+interface PlayerLike extends HTMLElement {
+  play(): Promise<void>;
+  pause(): void;
+  stop(): void;
+  readonly state: string;
+  readonly timing?: Readonly<Record<string, unknown>>;
+}
+
+const AUDIBLE_THRESHOLD = 1e-3;
+const context = sharedAudioContext();
+const bus = context.createGain();
+let wiringTap = false;
+onDestinationConnect((node, destination) => {
+  if (!wiringTap && destination.context === context && node !== bus) connectQuietly(node, bus);
+});
+
+const ready = (async () => {
+  await context.resume();
+  if (context.state !== 'running') throw new Error(`AudioContext is ${context.state} (autoplay flag missing?)`);
+})();
+
+/** The tap on the bus, made before any player exists (it records from its creation on). */
+async function makeTap(): Promise<OutputTap> {
+  await ready;
+  wiringTap = true; // the tap connects itself to the destination: that is not a player
+  try {
+    return await createOutputTap(context, bus, { maxSeconds: 60 });
+  } finally {
+    wiringTap = false;
+  }
+}
+
+function mediaUrl(src: string): string {
+  return `/media/${src.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+function timeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms)),
+  ]);
+}
+
+function nextEvent(target: EventTarget, type: string, ms: number, accept: (event: Event) => boolean = () => true): Promise<number> {
+  return timeout(
+    new Promise<number>((resolve, reject) => {
+      const onEvent = (event: Event) => {
+        if (!accept(event)) return;
+        target.removeEventListener(type, onEvent);
+        resolve(performance.now());
+      };
+      target.addEventListener(type, onEvent);
+      if (type !== 'error') target.addEventListener('error', (event) => reject(new Error(`error event: ${(event as ErrorEvent).message ?? ''}`)), { once: true });
+    }),
+    ms,
+    `event ${type}`,
+  );
+}
+
+const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) await settle(10);
+}
+
+export interface StartResult {
+  /** performance.timeOrigin + performance.now() at play(), for matching server-side timestamps. */
+  playEpochMs: number;
+  /** ms from play() to the first audible sample at the output. */
+  audibleMs: number;
+  /** ms from play() to the `playing` event. */
+  playingMs: number;
+  /** The element's `timing`, each mark in ms relative to play() (ours only). */
+  timing: Record<string, number>;
+}
+
+async function measurePlay(tap: OutputTap, target: EventTarget, play: () => Promise<void>): Promise<Omit<StartResult, 'timing'>> {
+  const playing = nextEvent(target, 'playing', 20000);
+  const playAt = performance.now();
+  const playEpochMs = performance.timeOrigin + playAt;
+  await play();
+  const audible = await tap.whenAudible(AUDIBLE_THRESHOLD, 20000);
+  tap.close();
+  return { playEpochMs, audibleMs: audible.pageTime - playAt, playingMs: (await playing) - playAt };
+}
+
+async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): Promise<StartResult> {
+  const tap = await makeTap();
+  const audio = new Audio();
+  audio.preload = options.preload;
+  audio.src = mediaUrl(options.src);
+  document.body.append(audio);
+  context.createMediaElementSource(audio).connect(context.destination);
+  if (options.preload === 'auto') {
+    await nextEvent(audio, 'canplaythrough', 20000);
+    await settle(300);
+  }
+  const result = await measurePlay(tap, audio, () => audio.play());
+  audio.pause();
+  return { ...result, timing: {} };
+}
+
+function relativeTiming(timing: Readonly<Record<string, unknown>> | undefined, origin: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, value] of Object.entries(timing ?? {})) if (typeof value === 'number' && Number.isFinite(value)) out[name] = value - origin;
+  return out;
+}
+
+async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 'auto'; bufferSeconds?: number }): Promise<StartResult> {
+  const tap = await makeTap();
+  const player = document.createElement('rtc-audio-player') as PlayerLike;
+  player.setAttribute('preload', options.preload);
+  if (options.bufferSeconds !== undefined) player.setAttribute('buffer-seconds', String(options.bufferSeconds));
+  player.setAttribute('src', options.src);
+  document.body.append(player);
+  if (options.preload === 'auto') {
+    if (player.state !== 'ready') await nextEvent(player, 'statechange', 20000, () => player.state === 'ready');
+    await settle(300);
+  } else if (options.preload === 'metadata') {
+    // The pre-connection: channel open and metadata received before the user presses play.
+    await timeout(waitFor(() => player.timing?.metadata !== undefined), 20000, 'preload=metadata pre-connection');
+    await settle(300);
+  }
+  const result = await measurePlay(tap, player, () => player.play());
+  // Marks are performance.now() values; relative to the element's own playRequested mark.
+  const requested = player.timing?.playRequested;
+  const timing = relativeTiming(player.timing, typeof requested === 'number' ? requested : result.playEpochMs - performance.timeOrigin);
+  player.stop();
+  return { ...result, timing };
+}
+
+async function throughputRtc(options: { src: string }): Promise<{ bytes: number; setupMs: number; streamMs: number }> {
+  let bytes = 0;
+  let firstAt = 0;
+  const startedAt = performance.now();
+  const done = new Promise<number>((resolve, reject) => {
+    const connection = new StreamConnection(
+      { server: '', src: options.src, clientId: crypto.randomUUID(), stallTimeoutMs: 15000 },
+      {
+        metadata: () => undefined,
+        chunk: (chunk) => {
+          if (!firstAt) firstAt = performance.now();
+          bytes += chunk.byteLength;
+        },
+        complete: () => {
+          resolve(performance.now());
+          connection.close();
+        },
+        error: (error) => reject(error),
+      },
+    );
+    connection.open().catch(reject);
+  });
+  const completeAt = await timeout(done, 60000, 'DataChannel transfer');
+  return { bytes, setupMs: firstAt - startedAt, streamMs: completeAt - firstAt };
+}
+
+async function throughputHttp(options: { src: string }): Promise<{ bytes: number; setupMs: number; streamMs: number }> {
+  const startedAt = performance.now();
+  const response = await fetch(mediaUrl(options.src), { cache: 'no-store' });
+  if (!response.ok || !response.body) throw new Error(`GET ${options.src}: HTTP ${response.status}`);
+  const reader = response.body.getReader();
+  let bytes = 0;
+  let firstAt = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!firstAt) firstAt = performance.now();
+    bytes += value.byteLength;
+  }
+  return { bytes, setupMs: firstAt - startedAt, streamMs: performance.now() - firstAt };
+}
+
+// Decode: the bytes are fetched first (not measured), then the driver measures CPU around decode().
+let decodeBytes: ArrayBuffer | undefined;
+async function loadForDecode(options: { src: string }): Promise<number> {
+  const response = await fetch(mediaUrl(options.src), { cache: 'no-store' });
+  if (!response.ok) throw new Error(`GET ${options.src}: HTTP ${response.status}`);
+  decodeBytes = await response.arrayBuffer();
+  return decodeBytes.byteLength;
+}
+
+async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): Promise<{ seconds: number; wallMs: number }> {
+  if (!decodeBytes) throw new Error('loadForDecode() first');
+  const startedAt = performance.now();
+  if (options.mode === 'native') {
+    const buffer = await context.decodeAudioData(decodeBytes.slice(0));
+    return { seconds: buffer.duration, wallMs: performance.now() - startedAt };
+  }
+  if (!decodeBenchAvailable) throw new Error('components/decoder/decode-bench.ts is not in this build');
+  const run = decodeBench.measureStreamingDecode ?? decodeBench.default;
+  if (typeof run !== 'function') throw new Error(`decode-bench exports no measureStreamingDecode(): ${Object.keys(decodeBench).join(', ')}`);
+  const result = (await run(new Uint8Array(decodeBytes), { mimeType: options.mimeType })) as { seconds?: number; decodedSeconds?: number };
+  return { seconds: result.decodedSeconds ?? result.seconds ?? Number.NaN, wallMs: performance.now() - startedAt };
+}
+
+// Memory: play for a while, then the driver reads heap and process memory.
+async function playFor(options: { player: 'ours' | 'native'; src: string; seconds: number }): Promise<{ position: number }> {
+  await ready;
+  let position: () => number;
+  if (options.player === 'native') {
+    const audio = new Audio(mediaUrl(options.src));
+    document.body.append(audio);
+    context.createMediaElementSource(audio).connect(context.destination);
+    await audio.play();
+    position = () => audio.currentTime;
+  } else {
+    const player = document.createElement('rtc-audio-player') as PlayerLike & { currentTime: number };
+    player.setAttribute('src', options.src);
+    document.body.append(player);
+    await player.play();
+    position = () => player.currentTime;
+  }
+  await settle(options.seconds * 1000);
+  return { position: position() };
+}
+
+const bench = { ready: () => ready.then(() => ({ decodeBenchAvailable, sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
+export type BenchApi = typeof bench;
+(window as unknown as { bench: BenchApi }).bench = bench;

@@ -1,0 +1,440 @@
+/**
+ * `npm run bench` — this player beside the browser's own `<audio>`, in one run, on this machine.
+ *
+ *   npm run bench                                   # every section, defaults (a few minutes)
+ *   npm run bench -- --only startup,throughput --runs 5
+ *   npm run bench -- --only load --listeners 100    # sections: startup throughput decode memory load
+ *   npm run bench -- --json /tmp/bench.json         # default: bench-results.json (gitignored)
+ *
+ * Runs inside a loopback-only network namespace (the npm script does that). Starts the real server
+ * (server/main.ts) on a cached bench library, drives headless Chromium with a fresh page per run,
+ * interleaving ours and native, and prints a Markdown table; the JSON file holds machine info,
+ * versions and every raw sample. Asserts nothing about speed: it exits non-zero only when a
+ * measurement could not be taken.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'puppeteer-core';
+import { projectRoot, startServer } from './server-process.js';
+import { buildBenchPage } from './build-page.js';
+import { launchChromium, openRunPage, rendererRssKb, treeCpuMs } from './browser.js';
+import { runLoadSection, type LoadResult } from './load/load-bench.js';
+import { prepareMedia, DECODE_SECONDS, type BenchMedia } from './media.js';
+import { formatNumber, formatSummary, markdownTable, ratio, summarize } from './stats.js';
+import { startTimingProxy } from './timing-proxy.js';
+
+const SECTIONS = ['startup', 'throughput', 'decode', 'memory', 'load'] as const;
+type Section = (typeof SECTIONS)[number];
+
+interface Options {
+  only: Set<Section>;
+  runs: number;
+  listeners: number[];
+  json: string;
+  memorySeconds: number;
+  loadWindowSeconds: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const options: Options = {
+    only: new Set(SECTIONS),
+    runs: 7,
+    listeners: [100, 500],
+    json: path.join(projectRoot, 'bench-results.json'),
+    memorySeconds: 15,
+    loadWindowSeconds: 10,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    const value = argv[i + 1];
+    const need = (): string => {
+      if (value === undefined) throw new Error(`${flag} needs a value`);
+      i++;
+      return value;
+    };
+    const positive = (text: string): number => {
+      const number = Number(text);
+      if (!Number.isInteger(number) || number < 1) throw new Error(`${flag}: expected a positive integer, got "${text}"`);
+      return number;
+    };
+    if (flag === '--only') {
+      const names = need().split(',').map((name) => name.trim());
+      for (const name of names) if (!SECTIONS.includes(name as Section)) throw new Error(`--only: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
+      options.only = new Set(names as Section[]);
+    } else if (flag === '--runs') options.runs = positive(need());
+    else if (flag === '--listeners') options.listeners = need().split(',').map(positive);
+    else if (flag === '--json') options.json = path.resolve(need());
+    else if (flag === '--memory-seconds') options.memorySeconds = positive(need());
+    else if (flag === '--load-window') options.loadWindowSeconds = positive(need());
+    else if (flag === '--help' || flag === '-h') {
+      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n').replace(/^ \* ?/gm, ''));
+      process.exit(0);
+    } else throw new Error(`unknown argument "${flag}" (try --help)`);
+  }
+  return options;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+interface Failure {
+  section: string;
+  what: string;
+  error: string;
+}
+const failures: Failure[] = [];
+
+/** Runs one measurement; a failure is recorded (the run fails at the end) and yields undefined. */
+async function attempt<T>(section: string, what: string, measure: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await measure();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    failures.push({ section, what, error: message });
+    log(`FAILED ${section} / ${what}: ${message}`);
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start-up: first chunk, first audible (cold, small buffer, preload=metadata, warm), set-up breakdown
+
+interface StartCase {
+  id: string;
+  label: string;
+  player: 'ours' | 'native';
+  preload: 'none' | 'metadata' | 'auto';
+  bufferSeconds?: number;
+}
+
+const SMALL_BUFFER_SECONDS = 0.5;
+const START_CASES: StartCase[] = [
+  { id: 'native-cold', label: 'native `<audio preload=none>`', player: 'native', preload: 'none' },
+  { id: 'ours-cold', label: 'ours preload=none, buffer-seconds default (10)', player: 'ours', preload: 'none' },
+  { id: 'ours-cold-small', label: `ours preload=none, buffer-seconds=${SMALL_BUFFER_SECONDS}`, player: 'ours', preload: 'none', bufferSeconds: SMALL_BUFFER_SECONDS },
+  { id: 'ours-metadata', label: 'ours preload=metadata (default attributes)', player: 'ours', preload: 'metadata' },
+  { id: 'native-warm', label: 'native `<audio preload=auto>` after canplaythrough', player: 'native', preload: 'auto' },
+  { id: 'ours-warm', label: 'ours preload=auto after `ready`', player: 'ours', preload: 'auto' },
+];
+
+interface StartSample {
+  audibleMs: number;
+  playingMs: number;
+  firstChunkMs: number;
+  timing: Record<string, number>;
+}
+
+async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
+  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const proxy = await startTimingProxy(server.url);
+  const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
+  try {
+    for (let run = 0; run < runs; run++) {
+      log(`startup run ${run + 1}/${runs}`);
+      for (const startCase of START_CASES) {
+        const sample = await attempt('startup', `${startCase.id} run ${run + 1}`, async () => {
+          const runPage = await openRunPage(browser, proxy.url + page.pagePath);
+          try {
+            if (startCase.player === 'native') {
+              const result = await runPage.call('nativeStart', { src: media.demo, preload: startCase.preload === 'auto' ? 'auto' : 'none' });
+              // First byte of the first /media/ response the proxy sent after play() (cold), or
+              // after page load (warm: the bytes were already there, so 0).
+              const response = proxy.media.find((entry) => entry.requestEpochMs >= result.playEpochMs - 1 && entry.firstByteEpochMs !== undefined);
+              const firstChunkMs = startCase.preload === 'auto' ? 0 : response ? response.firstByteEpochMs! - result.playEpochMs : Number.NaN;
+              if (!Number.isFinite(firstChunkMs)) throw new Error('the proxy saw no /media/ response after play()');
+              return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, timing: {} };
+            }
+            const result = await runPage.call('oursStart', {
+              src: media.demo,
+              preload: startCase.preload,
+              ...(startCase.bufferSeconds !== undefined ? { bufferSeconds: startCase.bufferSeconds } : {}),
+            });
+            const firstChunkMs = startCase.preload === 'auto' ? 0 : (result.timing.firstChunk ?? Number.NaN);
+            return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, timing: result.timing };
+          } finally {
+            await runPage.close();
+          }
+        });
+        if (sample) samples.get(startCase.id)!.push(sample);
+      }
+    }
+  } finally {
+    await proxy.close();
+    await server.stop();
+  }
+
+  const summaryOf = (id: string, pick: (s: StartSample) => number) => summarize(samples.get(id)!.map(pick));
+  const nativeOf = (c: StartCase) => (c.preload === 'auto' ? 'native-warm' : 'native-cold');
+  const rows = START_CASES.map((c) => {
+    const audible = summaryOf(c.id, (s) => s.audibleMs);
+    const firstChunk = summaryOf(c.id, (s) => s.firstChunkMs);
+    return [
+      c.label,
+      String(audible.n),
+      c.preload === 'auto' ? '(preloaded)' : formatSummary(firstChunk),
+      formatSummary(summaryOf(c.id, (s) => s.playingMs)),
+      formatSummary(audible),
+      c.player === 'native' ? '1.00×' : ratio(audible, summaryOf(nativeOf(c), (s) => s.audibleMs)),
+    ];
+  });
+  let markdown = `### Start-up, ms after \`play()\` — median (p95), ${runs} runs each, interleaved, fresh page per run\n\n`;
+  markdown += markdownTable(['case', 'n', 'first audio byte in page¹', '`playing` event', 'first audible sample²', 'audible ours/native'], rows);
+  markdown +=
+    '\n\n¹ ours: the element\'s `timing.firstChunk`; native: the first body byte of the `/media/` response, timestamped by a pass-through proxy (the page has no event for it).\n' +
+    '² first |x| > 1e-3 reaching the output device (output tap on everything connected to the AudioContext destination, `getOutputTimestamp()`); native is routed through `createMediaElementSource`. The AudioContext is created and running before `play()` for both.\n';
+
+  // Where our set-up time goes: each `timing` mark, ms from play() (negative = before play()).
+  const breakdown: string[][] = [];
+  for (const c of START_CASES.filter((startCase) => startCase.player === 'ours')) {
+    const marks = new Set(samples.get(c.id)!.flatMap((s) => Object.keys(s.timing)));
+    const ordered = [...marks].map((mark) => [mark, summaryOf(c.id, (s) => s.timing[mark] ?? Number.NaN)] as const).sort((a, b) => a[1].median - b[1].median);
+    breakdown.push([c.id, ...ordered.map(([mark, summary]) => `${mark} ${formatNumber(summary.median)}`)]);
+  }
+  if (breakdown.length) {
+    markdown += `\n### Our set-up, the element's public \`timing\` marks — median ms from \`playRequested\`\n\n`;
+    markdown += breakdown.map(([id, ...marks]) => `- **${id}**: ${marks.join(' → ')}`).join('\n') + '\n';
+  }
+  return { markdown, raw: Object.fromEntries(samples) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throughput: 16 MiB unpaced over the DataChannel vs HTTP fetch
+
+async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
+  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, PACE_CHUNKS_PER_SECOND: '0', RATE_LIMIT_PER_IP: '0' } });
+  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number }[]> = { rtc: [], http: [] };
+  const serverPid = server.child.pid!;
+  const browserPid = browser.process()!.pid!;
+  try {
+    for (let run = 0; run < runs; run++) {
+      log(`throughput run ${run + 1}/${runs}`);
+      for (const kind of ['rtc', 'http'] as const) {
+        const sample = await attempt('throughput', `${kind} run ${run + 1}`, async () => {
+          const runPage = await openRunPage(browser, server.url + page.pagePath);
+          try {
+            const cpu0 = treeCpuMs(browserPid);
+            const server0 = treeCpuMs(serverPid);
+            const result = await runPage.call(kind === 'rtc' ? 'throughputRtc' : 'throughputHttp', { src: media.sixteenMiB });
+            const sample = { ...result, browserCpuMs: treeCpuMs(browserPid) - cpu0, serverCpuMs: treeCpuMs(serverPid) - server0 };
+            if (result.bytes !== 16 * 1024 * 1024) throw new Error(`received ${result.bytes} bytes, expected 16 MiB`);
+            return sample;
+          } finally {
+            await runPage.close();
+          }
+        });
+        if (sample) raw[kind].push(sample);
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const mbps = (s: { bytes: number; streamMs: number }) => s.bytes / 1e6 / (s.streamMs / 1000);
+  const perMb = (s: { bytes: number }, cpu: number) => cpu / (s.bytes / 1e6);
+  const rows = (['rtc', 'http'] as const).map((kind) => [
+    kind === 'rtc' ? 'DataChannel (StreamConnection, server unpaced)' : 'HTTP `fetch()` of `/media/`',
+    String(raw[kind].length),
+    formatSummary(summarize(raw[kind].map(mbps))),
+    formatSummary(summarize(raw[kind].map((s) => s.setupMs))),
+    formatSummary(summarize(raw[kind].map((s) => perMb(s, s.browserCpuMs)))),
+    formatSummary(summarize(raw[kind].map((s) => perMb(s, s.serverCpuMs)))),
+  ]);
+  const ratioRow = ratio(summarize(raw.rtc.map(mbps)), summarize(raw.http.map(mbps)));
+  let markdown = `### Throughput, 16 MiB — median (p95), ${runs} runs each\n\n`;
+  markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB'], rows);
+  markdown += `\n\nDataChannel/HTTP throughput: ${ratioRow}. CPU from /proc (10 ms ticks), all Chromium processes / the server process.\n`;
+  return { markdown, raw };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decode CPU per minute of audio, per format: our streaming decoder vs one-shot decodeAudioData
+
+async function decodeSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
+  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const browserPid = browser.process()!.pid!;
+  const raw: Record<string, Record<'ours' | 'native', { cpuMs: number; wallMs: number; seconds: number }[]>> = {};
+  try {
+    for (const entry of media.decode) {
+      raw[entry.format] = { ours: [], native: [] };
+      for (let run = 0; run < runs; run++) {
+        for (const mode of ['ours', 'native'] as const) {
+          if (mode === 'ours' && !page.modules.decodeBench.startsWith('components')) continue;
+          const sample = await attempt('decode', `${entry.format} ${mode} run ${run + 1}`, async () => {
+            const runPage = await openRunPage(browser, server.url + page.pagePath);
+            try {
+              await runPage.call('loadForDecode', { src: entry.src });
+              await new Promise((resolve) => setTimeout(resolve, 200)); // let the load's work settle
+              const cpu0 = treeCpuMs(browserPid);
+              const result = await runPage.call('decode', { mode, mimeType: entry.mimeType });
+              const cpuMs = treeCpuMs(browserPid) - cpu0;
+              if (!(result.seconds > DECODE_SECONDS - 2)) throw new Error(`decoded ${result.seconds} s of a ${DECODE_SECONDS} s file`);
+              return { cpuMs, wallMs: result.wallMs, seconds: result.seconds };
+            } finally {
+              await runPage.close();
+            }
+          });
+          if (sample) raw[entry.format]![mode].push(sample);
+        }
+      }
+      log(`decode ${entry.format} done`);
+    }
+  } finally {
+    await server.stop();
+  }
+  const perMinute = (s: { cpuMs: number; seconds: number }) => s.cpuMs / (s.seconds / 60);
+  const wallPerMinute = (s: { wallMs: number; seconds: number }) => s.wallMs / (s.seconds / 60);
+  const rows = Object.entries(raw).map(([format, modes]) => {
+    const ours = summarize(modes.ours.map(perMinute));
+    const native = summarize(modes.native.map(perMinute));
+    return [
+      format,
+      formatSummary(ours),
+      formatSummary(summarize(modes.ours.map(wallPerMinute))),
+      formatSummary(native),
+      formatSummary(summarize(modes.native.map(wallPerMinute))),
+      ratio(ours, native),
+    ];
+  });
+  let markdown = `### Decode cost per minute of audio (${DECODE_SECONDS} s files) — median (p95), ${runs} runs\n\n`;
+  markdown += markdownTable(['format', 'ours CPU ms/min', 'ours wall ms/min', '`decodeAudioData` CPU ms/min', '`decodeAudioData` wall ms/min', 'CPU ours/native'], rows);
+  markdown += `\n\nCPU = all Chromium processes (/proc, 10 ms ticks) around the decode call; the file is fetched before. Ours: ${page.modules.decodeBench}.\n`;
+  return { markdown, raw };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory: page JS heap and renderer RSS after playing a 5-minute and a 60-minute track
+
+async function memorySection(browser: Browser, media: BenchMedia, runs: number, seconds: number): Promise<{ markdown: string; raw: unknown }> {
+  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const browserPid = browser.process()!.pid!;
+  const tracks = [
+    { label: '5 min', src: media.fiveMinutes },
+    { label: '60 min', src: media.sixtyMinutes },
+  ];
+  type MemorySample = { heapMb: number; rendererRssMb: number; position: number };
+  const raw: Record<string, MemorySample[]> = {};
+  try {
+    for (let run = 0; run < runs; run++) {
+      for (const track of tracks) {
+        for (const player of ['ours', 'native'] as const) {
+          const key = `${player} ${track.label}`;
+          raw[key] ??= [];
+          log(`memory ${key} run ${run + 1}/${runs} (${seconds} s of playback)`);
+          const sample = await attempt('memory', `${key} run ${run + 1}`, async () => {
+            const runPage = await openRunPage(browser, server.url + page.pagePath);
+            try {
+              const { position } = await runPage.call('playFor', { player, src: track.src, seconds });
+              const session = await runPage.page.createCDPSession();
+              await session.send('HeapProfiler.collectGarbage');
+              const metrics = await runPage.page.metrics();
+              await session.detach();
+              return { heapMb: (metrics.JSHeapUsedSize ?? Number.NaN) / 1048576, rendererRssMb: Math.max(...rendererRssKb(browserPid)) / 1024, position };
+            } finally {
+              await runPage.close();
+            }
+          });
+          if (sample) raw[key]!.push(sample);
+        }
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const rows = Object.entries(raw).map(([key, list]) => [
+    key,
+    String(list.length),
+    formatSummary(summarize(list.map((s) => s.heapMb))),
+    formatSummary(summarize(list.map((s) => s.rendererRssMb))),
+    formatSummary(summarize(list.map((s) => s.position))),
+  ]);
+  let markdown = `### Memory after ${seconds} s of playback — median (p95), ${runs} run(s)\n\n`;
+  markdown += markdownTable(['player, track', 'n', 'JS heap MiB (after GC)', 'renderer RSS MiB', 'position s'], rows);
+  markdown += '\n\nJS heap from CDP `Performance.getMetrics` after `HeapProfiler.collectGarbage`; audio held outside the JS heap (decoded buffers, media caches) shows in the renderer RSS.\n';
+  return { markdown, raw };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function machineInfo() {
+  const version = (command: string, args: string[]) => {
+    try {
+      return execFileSync(command, args, { encoding: 'utf8' }).split('\n')[0]!.trim();
+    } catch {
+      return 'unknown';
+    }
+  };
+  const packageVersion = (name: string) => {
+    try {
+      return (JSON.parse(readFileSync(path.join(projectRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      return 'missing';
+    }
+  };
+  return {
+    date: new Date().toISOString(),
+    hostname: os.hostname(),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().map((cpu) => cpu.model).filter((model, i, all) => all.indexOf(model) === i),
+    cores: os.cpus().length,
+    memoryGb: +(os.totalmem() / 1e9).toFixed(1),
+    loadAverage: os.loadavg(),
+    node: process.version,
+    chromium: version(process.env.CHROME_PATH ?? '/usr/bin/chromium', ['--version']),
+    packages: Object.fromEntries(['@roamhq/wrtc', 'koa', 'lit', 'codec-parser', 'vite', 'puppeteer-core'].map((name) => [name, packageVersion(name)])),
+    commit: version('git', ['-C', projectRoot, 'rev-parse', '--short', 'HEAD']),
+  };
+}
+
+let page: Awaited<ReturnType<typeof buildBenchPage>>;
+
+async function main(): Promise<void> {
+  const options = parseArgs(process.argv.slice(2));
+  if (process.env.RTC_IN_NETNS !== '1') log('warning: not inside the loopback-only namespace (use `npm run bench`)');
+  const startedAt = Date.now();
+  const media = await prepareMedia(projectRoot, log);
+  const needsBrowser = [...options.only].some((section) => section !== 'load');
+  const sections: { name: Section; markdown: string; raw: unknown }[] = [];
+  let browser: Browser | undefined;
+  try {
+    if (needsBrowser) {
+      log('building the bench page');
+      page = await buildBenchPage(projectRoot);
+      browser = await launchChromium();
+    }
+    const runs = options.runs;
+    if (options.only.has('startup')) sections.push({ name: 'startup', ...(await startupSection(browser!, media, runs)) });
+    if (options.only.has('throughput')) sections.push({ name: 'throughput', ...(await throughputSection(browser!, media, Math.min(runs, 5))) });
+    if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 3))) });
+    if (options.only.has('memory')) sections.push({ name: 'memory', ...(await memorySection(browser!, media, 1, options.memorySeconds)) });
+  } finally {
+    await browser?.close();
+  }
+  if (options.only.has('load')) {
+    const load: LoadResult = await runLoadSection({ media, listeners: options.listeners, windowSeconds: options.loadWindowSeconds, log, attempt });
+    sections.push({ name: 'load', markdown: load.markdown, raw: load.raw });
+  }
+
+  const machine = machineInfo();
+  const header =
+    `## rtc-audio-player benchmark — ${machine.date}\n\n` +
+    `${machine.chromium}, Node ${machine.node}, ${machine.cores} cores (${machine.cpus.join(', ')}), ` +
+    `@roamhq/wrtc ${machine.packages['@roamhq/wrtc']}, commit ${machine.commit}; loopback-only network namespace. ` +
+    `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`;
+  const markdown = [header, ...sections.map((section) => section.markdown)].join('\n');
+  console.log(markdown);
+  writeFileSync(
+    options.json,
+    JSON.stringify({ machine, options: { ...options, only: [...options.only] }, elapsedSeconds: (Date.now() - startedAt) / 1000, pageModules: page?.modules, failures, sections }, null, 2),
+  );
+  log(`raw samples: ${options.json} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+  if (failures.length) {
+    log(`${failures.length} measurement(s) could not be taken:`);
+    for (const failure of failures) log(`  ${failure.section} / ${failure.what}: ${failure.error}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  process.exit(1);
+});

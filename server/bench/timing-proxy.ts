@@ -1,0 +1,67 @@
+/**
+ * A pass-through HTTP proxy in front of the server under test that notes, for every `/media/`
+ * response, when its first body byte left for the browser: the "server-side timestamp" of the
+ * native player's first audio byte (the page has no event for it). The whole page goes through it,
+ * so both players pay the same extra loopback hop on their HTTP requests.
+ * Timestamps are epoch ms with sub-ms resolution (performance.timeOrigin + performance.now()), the
+ * same clock the page reports `play()` on.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface MediaResponseTiming {
+  path: string;
+  range: string | undefined;
+  status: number;
+  requestEpochMs: number;
+  firstByteEpochMs: number | undefined;
+}
+
+const epochNow = () => performance.timeOrigin + performance.now();
+
+export interface TimingProxy {
+  url: string;
+  media: MediaResponseTiming[];
+  close(): Promise<void>;
+}
+
+export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
+  const target = new URL(upstream);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const media: MediaResponseTiming[] = [];
+  const server = http.createServer((request, response) => {
+    const entry: MediaResponseTiming | undefined = request.url?.startsWith('/media/')
+      ? { path: request.url, range: request.headers.range, status: 0, requestEpochMs: epochNow(), firstByteEpochMs: undefined }
+      : undefined;
+    if (entry) media.push(entry);
+    const forward = http.request(
+      { agent, host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
+      (upstreamResponse) => {
+        response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        if (entry) {
+          entry.status = upstreamResponse.statusCode ?? 0;
+          upstreamResponse.once('data', () => (entry.firstByteEpochMs = epochNow()));
+        }
+        upstreamResponse.pipe(response);
+      },
+    );
+    forward.on('error', () => {
+      if (!response.headersSent) response.writeHead(502);
+      response.end();
+    });
+    response.on('close', () => forward.destroy());
+    request.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    media,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
