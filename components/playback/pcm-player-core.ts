@@ -148,13 +148,20 @@ export class PlayerCore {
     for (const channel of output) channel.fill(0, written);
   }
 
+  /** Fade-out gains run 1 … 1/N, fade-in 1/N … 1: no sample is zeroed, the timeline stays whole. */
   private applyFade(output: Float32Array[], frames: number): void {
     if (!this.fadingOut && this.fadeLevel === this.fadeFrames) return;
-    const step = this.fadingOut ? -1 : 1;
+    const full = this.fadeFrames;
     let level = this.fadeLevel;
     for (let i = 0; i < frames; i++) {
-      level = Math.min(this.fadeFrames, Math.max(0, level + step));
-      const gain = level / this.fadeFrames;
+      let gain: number;
+      if (this.fadingOut) {
+        gain = level / full;
+        level = Math.max(0, level - 1);
+      } else {
+        level = Math.min(full, level + 1);
+        gain = level / full;
+      }
       for (const channel of output) channel[i]! *= gain;
     }
     this.fadeLevel = level;
