@@ -55,6 +55,8 @@ export type ControllerHost = ReactiveControllerHost & EventTarget & { readonly i
 const TICK_MS = 250;
 /** Seconds of PCM decoded ahead of the play position. */
 const HORIZON_SECONDS = 30;
+/** Decoded seconds the engine must hold before it starts (at most what was received). */
+const PCM_START_SECONDS = 0.5;
 /** An unused pre-connection (`preload`) is closed after this long and reopened at play(). */
 export const IDLE_PRECONNECT_MS = 60_000;
 
@@ -468,8 +470,10 @@ export class PlayerController implements ReactiveController {
       arrivalRate: pipeline.arrivalRate,
       remainingSeconds: remaining,
     });
-    // Received is not yet playable: wait for the decoder to have produced something to play.
-    if (!enough || (pipeline.queuedSeconds <= 0 && !pipeline.complete)) {
+    // Received is not yet playable: wait until the decoder has put a little PCM in front of the
+    // engine too (on a busy CPU decoding lags arrival; starting on nothing would underrun at once).
+    const decodedNeeded = Math.min(PCM_START_SECONDS, Math.max(0, ahead - 0.1));
+    if (!enough || pipeline.queuedSeconds <= 0 || pipeline.queuedSeconds < decodedNeeded) {
       this.#host.requestUpdate();
       return;
     }
