@@ -21,12 +21,13 @@ const VOLUME_RAMP_SECONDS = 0.005;
  */
 export class PlaybackEngine extends EventTarget {
   /** Loads the worklet module into `context` (once per context) and builds the nodes. */
-  static async create(context: AudioContext = sharedAudioContext()): Promise<PlaybackEngine> {
+  static async create(context: BaseAudioContext = sharedAudioContext()): Promise<PlaybackEngine> {
     await loadWorkletModule(context, pcmPlayerWorkletSource);
     return new PlaybackEngine(context);
   }
 
-  readonly context: AudioContext;
+  /** Usually the page's shared context; an OfflineAudioContext works too (tests, CPU measurements). */
+  readonly context: BaseAudioContext;
   /** This player's last node, connected to the destination; its gain is volume × !muted. */
   readonly output: GainNode;
   readonly #node: AudioWorkletNode;
@@ -44,7 +45,7 @@ export class PlaybackEngine extends EventTarget {
   #muted = false;
   #pendingPlays: (() => void)[] = [];
 
-  private constructor(context: AudioContext) {
+  private constructor(context: BaseAudioContext) {
     super();
     this.context = context;
     this.#node = new AudioWorkletNode(context, PCM_PLAYER_PROCESSOR, {
@@ -137,7 +138,8 @@ export class PlaybackEngine extends EventTarget {
     this.#paused = false;
     this.#post({ type: 'play' });
     if (this.context.state !== 'running') {
-      this.context.resume().catch(() => undefined); // allowed only after a gesture; harmless otherwise
+      // Allowed only after a gesture; harmless otherwise. (An offline context starts on its own.)
+      if (this.context instanceof AudioContext) this.context.resume().catch(() => undefined);
       return Promise.resolve();
     }
     return new Promise((resolve) => this.#pendingPlays.push(resolve));

@@ -31,6 +31,8 @@ function defineRecorder(name: string): void {
     private chunkStart = 0;
     private filled = 0;
     private closed = false;
+    /** Context frame the next quantum should start at (-1 before the first). */
+    private next = -1;
 
     constructor(options: AudioWorkletNodeOptions) {
       super();
@@ -44,21 +46,30 @@ function defineRecorder(name: string): void {
 
     process(inputs: Float32Array[][]): boolean {
       if (this.closed) return false;
-      if (this.recorded >= this.maxFrames) return true;
-      const input = inputs[0] ?? [];
-      const frames = 128;
+      // Chromium skips process() while nothing feeds the input: keep index ↔ frame exact by
+      // recording those quanta as the silence they were.
+      if (this.next >= 0) {
+        for (let frame = this.next; frame < currentFrame && this.recorded < this.maxFrames; frame += 128) {
+          this.record([], frame);
+        }
+      }
+      if (this.recorded < this.maxFrames) this.record(inputs[0] ?? [], currentFrame);
+      this.next = currentFrame + 128;
+      return true;
+    }
+
+    private record(input: Float32Array[], frame: number): void {
       if (this.filled === 0) {
         this.chunk = [new Float32Array(2048), new Float32Array(2048)];
-        this.chunkStart = currentFrame;
+        this.chunkStart = frame;
       }
       for (let ch = 0; ch < 2; ch++) {
         const from = input[ch] ?? input[0];
-        if (from) this.chunk[ch]!.set(from, this.filled); // else: no input yet, zeros
+        if (from) this.chunk[ch]!.set(from, this.filled); // else silence: the chunk starts zeroed
       }
-      this.filled += frames;
-      this.recorded += frames;
+      this.filled += 128;
+      this.recorded += 128;
       if (this.filled === 2048 || this.recorded >= this.maxFrames) this.send();
-      return true;
     }
 
     private send(): void {
