@@ -8,6 +8,7 @@ import { HttpError } from '../errors';
 import type { AudioFile, AudioLibrary } from '../library/audio-library';
 import type { Logger } from '../log';
 import type { StreamFaults } from '../streaming/stream-session';
+import { NativeReclaimer } from './native-reclaim';
 import { NegotiationError, Peer, type PeerCloseReason } from './peer';
 
 export interface AcceptedOffer {
@@ -30,6 +31,7 @@ export class PeerManager {
   private closedCount = 0;
   private readonly reasons: Partial<Record<PeerCloseReason, number>> = {};
   private shuttingDown = false;
+  private readonly reclaimer = new NativeReclaimer();
 
   constructor(
     private readonly config: Config,
@@ -93,12 +95,14 @@ export class PeerManager {
   async closeAll(): Promise<void> {
     this.shuttingDown = true;
     await Promise.all([...this.peers].map((peer) => peer.shutdown().catch(() => undefined)));
+    this.reclaimer.close();
   }
 
   private closed(peer: Peer, reason: PeerCloseReason): void {
     if (!this.peers.delete(peer)) return;
     this.closedCount += 1;
     this.reasons[reason] = (this.reasons[reason] ?? 0) + 1;
+    if (!this.shuttingDown) this.reclaimer.peerClosed();
     this.log.debug(`peer ${peer.id} closed: ${reason}`);
   }
 }

@@ -172,7 +172,11 @@ export class StreamSession {
       lastSentAt = performance.now();
       this.bytesSent += expected;
       position = next;
-      if (faults?.closeAfterBytes !== undefined && this.bytesSent >= faults.closeAfterBytes) return this.end('fault');
+      if (faults?.closeAfterBytes !== undefined && this.bytesSent >= faults.closeAfterBytes) {
+        // Let what was sent arrive, so the client holds at least closeAfterBytes: deterministic tests.
+        await this.drain(1000);
+        return this.end('fault');
+      }
       if (faults?.stallAfterBytes !== undefined && this.bytesSent >= faults.stallAfterBytes) {
         this.stopped = true; // keep the channel open, send nothing more
         return;
