@@ -34,6 +34,7 @@ export class CodecParserSource implements FrameSource {
   /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
   #flacHead = new Uint8Array(0);
   #opusPreSkip = 0;
+  #tail = new Uint8Array(0);
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
   #lastMpegFrame: CodecFrame | undefined;
@@ -47,11 +48,16 @@ export class CodecParserSource implements FrameSource {
   }
 
   get bufferedBytes(): number {
-    return this.#bytesIn - this.#position();
+    return this.#bytesIn - this.#position() + this.#tail.length;
   }
 
-  push(bytes: Uint8Array): void {
+  push(input: Uint8Array): void {
     if (this.#failed) return;
+    this.#feed(this.#holdBackTail(input));
+  }
+
+  #feed(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     this.#bytesIn += bytes.length;
     if (this.#format === 'flac' && this.#flacHead.length < 42) {
       const head = new Uint8Array(Math.min(42, this.#flacHead.length + bytes.length));
@@ -64,6 +70,12 @@ export class CodecParserSource implements FrameSource {
 
   end(): void {
     if (this.#failed) return;
+    // An ID3v1 tag ends an MP3: codec-parser would take it for damage after the last frame and
+    // drop that frame with it, so it never sees the tag.
+    const tail = this.#tail;
+    this.#tail = new Uint8Array(0);
+    const id3v1 = this.#format === 'mpeg' && tail.length === ID3V1_LENGTH && tail[0] === 0x54 && tail[1] === 0x41 && tail[2] === 0x47;
+    if (!id3v1) this.#feed(tail);
     this.#run(() => this.#parser.flush(), true);
     this.#flushMpegFilterbank();
   }
@@ -75,12 +87,21 @@ export class CodecParserSource implements FrameSource {
    */
   #flushMpegFilterbank(): void {
     const last = this.#lastMpegFrame;
-    // Only for a complete stream (LAME's frame count includes the info frame itself).
-    if (!last || !this.#mpegInfo?.frameCount || this.#mpegAudioFrames + 1 < this.#mpegInfo.frameCount) return;
+    // Only for a complete stream: a damaged or truncated one ends where its audio ends.
+    if (!last || !this.#mpegInfo?.frameCount || this.#mpegAudioFrames !== this.#mpegInfo.frameCount) return;
     const silent = new Uint8Array(last.data.length);
     silent.set(last.data.subarray(0, 4));
     silent[1]! |= 1; // no CRC: zero side info needs none
     this.#sink.frame({ data: silent, samples: last.samples, fileOffset: this.#bytesIn });
+  }
+
+  /** Keeps the last 128 bytes back until end() (where an MP3's ID3v1 tag would be). */
+  #holdBackTail(input: Uint8Array): Uint8Array {
+    if (this.#format !== 'mpeg') return input;
+    const all = this.#tail.length ? concatBytes(this.#tail, input) : input;
+    const keep = Math.min(ID3V1_LENGTH, all.length);
+    this.#tail = all.slice(all.length - keep);
+    return all.subarray(0, all.length - keep);
   }
 
   #position(): number {
@@ -204,6 +225,15 @@ export class CodecParserSource implements FrameSource {
     const total = (s[at]! & 0x0f) * 2 ** 32 + ((s[at + 1]! << 24) | (s[at + 2]! << 16) | (s[at + 3]! << 8) | s[at + 4]!) >>> 0;
     return total > 0 ? total : undefined;
   }
+}
+
+const ID3V1_LENGTH = 128;
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function webCodecsName(codec: string, firstFrame: Uint8Array): string {

@@ -9,7 +9,7 @@ export const MPEG_DECODER_DELAY = 529;
 
 export interface MpegInfoFrame {
   tag: 'Xing' | 'Info' | 'VBRI';
-  /** Frames in the stream; LAME counts this info frame too (its padding accounts for it). */
+  /** Audio frames in the stream, not counting this info frame. */
   frameCount?: number;
   /** Bytes of the stream as the encoder wrote it (info frame included), if given. */
   byteCount?: number;
