@@ -54,6 +54,8 @@ export interface StreamConnectionOptions {
   openTimeoutMs?: number;
   /** No message for this long while streaming and not complete → STALLED. Default 5000. */
   stallTimeoutMs?: number;
+  /** With `iceServers`: longest wait for their candidates before posting the offer. Default 1000. */
+  gatherTimeoutMs?: number;
   /**
    * How long `connectionState === 'disconnected'` may last before it counts as lost. Chromium
    * reports `disconnected` after a few seconds without ICE consent responses and often recovers.
@@ -74,6 +76,24 @@ export interface StreamConnectionListener {
 export const DEFAULT_OPEN_TIMEOUT_MS = 10_000;
 export const DEFAULT_STALL_TIMEOUT_MS = 5_000;
 export const DEFAULT_DISCONNECT_GRACE_MS = 1_500;
+export const DEFAULT_GATHER_TIMEOUT_MS = 1_000;
+
+/** Resolves when ICE gathering is complete or after `timeoutMs`, whichever comes first. */
+function gatheringComplete(pc: RTCPeerConnection, timeoutMs: number): Promise<void> {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      pc.removeEventListener('icegatheringstatechange', check);
+      resolve();
+    };
+    const check = () => {
+      if (pc.iceGatheringState === 'complete' || pc.signalingState === 'closed') done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    pc.addEventListener('icegatheringstatechange', check);
+  });
+}
 
 export class StreamConnection {
   readonly #options: StreamConnectionOptions;
@@ -93,6 +113,8 @@ export class StreamConnection {
   #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #lastMessageAt = 0;
   #torn = false;
+  /** The channel's last `error` event (Chromium fires one, e.g. "User-Initiated Abort", before close). */
+  #channelError: unknown;
 
   #opened: Promise<MetadataMessage> | undefined;
   #resolveOpen: ((metadata: MetadataMessage) => void) | undefined;
@@ -198,6 +220,7 @@ export class StreamConnection {
     channel.onopen = this.#onChannelOpen;
     channel.onmessage = this.#onMessage;
     channel.onclose = this.#onChannelClose;
+    channel.onerror = this.#onChannelError;
     pc.onconnectionstatechange = this.#onConnectionStateChange;
     pc.oniceconnectionstatechange = this.#onIceConnectionStateChange;
 
@@ -207,7 +230,14 @@ export class StreamConnection {
     await pc.setLocalDescription(offer);
     if (this.#torn) return;
     // Post at once: waiting for ICE gathering to complete costs ~130 ms in Chromium and gains
-    // nothing here — the server's host candidates in its answer are all ICE needs.
+    // nothing when the server is directly reachable — its candidates in the answer are all ICE
+    // needs, and it learns ours from our checks (peer-reflexive). Only candidates from configured
+    // STUN/TURN servers (a client that can reach the server only through a relay) are worth a
+    // short, bounded wait.
+    if ((this.#options.iceServers?.length ?? 0) > 0) {
+      await gatheringComplete(pc, this.#options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS);
+      if (this.#torn) return;
+    }
     const sdp = pc.localDescription?.sdp ?? offer.sdp ?? '';
     this.#mark('offerSent');
     const result = await requestAnswer(
@@ -272,6 +302,10 @@ export class StreamConnection {
         this.#fail(this.#lost(`the peer connection stayed disconnected for ${grace} ms`));
       }, grace);
     }
+  };
+
+  readonly #onChannelError = (event: Event): void => {
+    this.#channelError = (event as RTCErrorEvent).error ?? event;
   };
 
   readonly #onChannelClose = (): void => {
@@ -389,7 +423,8 @@ export class StreamConnection {
 
   #lost(message: string): PlayerError {
     const opened = this.#metadata !== undefined || this.#timing.channelOpen !== undefined;
-    return new PlayerError(opened ? 'CONNECTION_LOST' : 'CONNECTION_FAILED', opened ? message : `could not connect: ${message}`);
+    const init = this.#channelError === undefined ? {} : { cause: this.#channelError };
+    return new PlayerError(opened ? 'CONNECTION_LOST' : 'CONNECTION_FAILED', opened ? message : `could not connect: ${message}`, init);
   }
 
   #protocolError(message: string, cause?: unknown): void {
@@ -432,7 +467,7 @@ export class StreamConnection {
     this.#channel = undefined;
     this.#pc = undefined;
     if (channel) {
-      channel.onopen = channel.onmessage = channel.onclose = null;
+      channel.onopen = channel.onmessage = channel.onclose = channel.onerror = null;
       if (channel.readyState === 'connecting' || channel.readyState === 'open') channel.close();
     }
     if (pc) {
