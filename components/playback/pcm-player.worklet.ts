@@ -48,7 +48,13 @@ function definePcmPlayer(name: string, Core: typeof PlayerCore, Queue: typeof Pc
   registerProcessor(name, PcmPlayerProcessor);
 }
 
-/** Source text of the worklet module (loaded from a Blob URL: the bundle stays one file). */
-export const pcmPlayerWorkletSource = `(${String(definePcmPlayer)})(${JSON.stringify(PCM_PLAYER_PROCESSOR)}, ${String(
-  PlayerCore,
-)}, ${String(PcmQueue)}, ${String(SincResampler)});\n`;
+/**
+ * Source text of the worklet module (loaded from a Blob URL: the bundle stays one file). Tools
+ * that keep function names (esbuild's keepNames, e.g. under tsx) put calls to a module-level
+ * `__name` helper inside function bodies; the worklet scope gets a harmless stand-in for it.
+ */
+export const pcmPlayerWorkletSource = `var __name = (target) => target;
+(${String(definePcmPlayer)})(${JSON.stringify(PCM_PLAYER_PROCESSOR)}, ${String(PlayerCore)}, ${String(PcmQueue)}, ${String(
+  SincResampler,
+)});
+`;

@@ -82,7 +82,8 @@ function defineRecorder(name: string): void {
   registerProcessor(name, Recorder);
 }
 
-const recorderSource = `(${String(defineRecorder)})(${JSON.stringify(RECORDER_PROCESSOR)});\n`;
+// `__name`: see pcmPlayerWorkletSource (keepNames transforms call it inside function bodies).
+const recorderSource = `var __name = (target) => target;\n(${String(defineRecorder)})(${JSON.stringify(RECORDER_PROCESSOR)});\n`;
 
 export interface AudibleMoment {
   /** Context frame of the first sample above the threshold. */
