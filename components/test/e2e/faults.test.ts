@@ -167,4 +167,25 @@ describe('<rtc-audio-player> under faults', () => {
     expect(recorder.events).to.include('error');
     await waitFor('activePeers 0', async () => (await activePeers(server)) === 0, 8000);
   });
+  for (const [name, fire] of [
+    ['online', () => window.dispatchEvent(new Event('online'))],
+    ['visibilitychange (visible)', () => document.dispatchEvent(new Event('visibilitychange'))],
+  ] as const) {
+    it(`${name} cuts a pending reconnect wait short`, async () => {
+      // The drop's first reconnect is told to come back in 20 s; the event must not wait for that.
+      ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
+      await setFaults(server, { closeAfterBytes: 100000 });
+      await player.play();
+      await setFaults(server, { offerStatus: 503, offerRetryAfter: 20, offerCount: 1 });
+      await waitFor('the drop', () => player!.stats.bytesReceived > 0 && player!.controller.reconnecting, 10000);
+      // Let the first reconnect (≤ 0.5 s backoff) meet the 503 and start its 20 s wait.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expect(player.stats.bytesReceived).to.be.lessThan(MUSIC_SIZE);
+      fire();
+      // Well inside the 20 s the server asked for: only the event can have started this.
+      await waitFor('the rest of the file', () => player!.stats.bytesReceived === MUSIC_SIZE, 10000);
+      expect(await sha256(recorder.received())).to.equal(await fileSha256(server, MUSIC));
+      expect(recorder.monotonic()).to.equal(true);
+    });
+  }
 });
