@@ -3,15 +3,16 @@
  * and code, CORS and security headers. No peer may be left behind by a refused offer.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { symlink, writeFile } from 'node:fs/promises';
+import { readFile, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { HTTP_ERROR_CODES, parseErrorBody, type TrackInfo } from '../components/protocol';
 import { fakeMp3, sha256, tempLibrary, type TempLibrary } from './testing/fixtures';
 import { startTestServer, type TestServer } from './testing/in-process-server';
-import { makeOfferSdp } from './testing/wrtc-client';
+import { makeOfferSdp, streamTrack } from './testing/wrtc-client';
 
 let lib: TempLibrary;
 let server: TestServer;
@@ -29,6 +30,8 @@ before(async () => {
   await lib.write('.secret/three.mp3', fakeMp3(100));
   await writeFile(path.join(lib.dir, '..', 'rtc-outside.mp3'), fakeMp3(100));
   await symlink(path.join(lib.dir, '..', 'rtc-outside.mp3'), path.join(lib.dir, 'escape.mp3'));
+  // A real MP3 (2 s, LAME) for what needs real audio: magic check and duration.
+  execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=2', '-c:a', 'libmp3lame', '-b:a', '128k', path.join(lib.dir, 'real.mp3')]);
   server = await startTestServer({ AUDIO_DIR: lib.dir, STATIC_DIR: path.join(lib.dir, 'no-static') });
   sdp = await makeOfferSdp();
 });
@@ -51,6 +54,14 @@ const offerBody = (extra: Record<string, unknown> = {}) => ({
   src: 'one.mp3',
   ...extra,
 });
+
+async function until(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    assert.ok(Date.now() < deadline, 'condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /** GET with the path sent exactly as written (no URL normalisation). */
 function rawGet(rawPath: string): Promise<{ status: number; code: string | undefined }> {
@@ -97,9 +108,19 @@ test('GET /api/tracks lists audio files recursively, skipping dotfiles, non-audi
   const tracks = (await response.json()) as TrackInfo[];
   assert.deepEqual(
     tracks.map((t) => t.src),
-    ['one.mp3', 'sub/dir/two.mp3'],
+    ['one.mp3', 'real.mp3', 'sub/dir/two.mp3'],
   );
+  const real = tracks.find((t) => t.src === 'real.mp3');
+  assert.equal(real?.mimeType, 'audio/mpeg');
+  assert.ok(real?.duration !== undefined && Math.abs(real.duration - 2) < 0.1, `duration ${real?.duration}`);
   assert.deepEqual(tracks[0], { src: 'one.mp3', size: track.length, mimeType: 'audio/mpeg', ...(tracks[0]!.duration ? { duration: tracks[0]!.duration } : {}) });
+});
+
+test('a real MP3 streams with its duration in the metadata', async () => {
+  const { client, result } = await streamTrack(server.url, { src: 'real.mp3' });
+  assert.equal(result.ended, 'complete');
+  assert.ok(result.metadata?.duration !== undefined && Math.abs(result.metadata.duration - 2) < 0.1);
+  assert.equal(sha256(client.bytes()), sha256(await readFile(path.join(lib.dir, 'real.mp3'))));
 });
 
 test('GET /media/<src> serves the bytes with Range support', async () => {
@@ -193,11 +214,12 @@ test('POST /api/offer: unknown track 404, empty or non-audio file 415', async ()
 });
 
 test('POST /api/offer: an SDP the peer connection rejects is 400 BAD_OFFER and leaves no peer', async () => {
+  await until(() => server.peers.activePeers === 0);
   const broken = 'v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\n';
   await expectError(await post(offerBody({ offer: { type: 'offer', sdp: broken } })), 400, 'BAD_OFFER');
   const garbled = sdp.replace(/a=fingerprint:[^\r\n]*/, 'a=fingerprint:sha-256 ZZ');
   await expectError(await post(offerBody({ offer: { type: 'offer', sdp: garbled } })), 400, 'BAD_OFFER');
-  assert.equal(server.peers.activePeers, 0);
+  assert.equal(server.peers.activePeers, 0, 'the refused offers left a peer');
 });
 
 test('a valid offer is answered with candidates and Server-Timing', async () => {
@@ -208,7 +230,7 @@ test('a valid offer is answered with candidates and Server-Timing', async () => 
   assert.match(body.answer.sdp, /^a=candidate:/m);
   assert.match(response.headers.get('server-timing') ?? '', /answer;dur=[\d.]+/);
   assert.match(response.headers.get('server-timing') ?? '', /gather;dur=[\d.]+/);
-  assert.equal(server.peers.activePeers, 1); // unanswered by us: closed by the open timeout later
+  assert.equal(server.peers.activePeers, 1); // never connected: the open timeout (or close()) ends it
 });
 
 test('unknown routes are 404 NOT_FOUND JSON; test hooks are not registered without RTC_TEST_HOOKS', async () => {
