@@ -360,6 +360,13 @@ export class PlayerController implements ReactiveController {
     if (this.#pipeline !== pipeline || pipeline.complete) return;
     const recovery = recoveryFor(error);
     if (recovery === 'ignore') return;
+    if (this.#state === 'idle') {
+      // A pre-connection (preload="metadata") went away, e.g. the server's idle timeout: nobody
+      // is listening, so hold nothing; play() connects again.
+      pipeline.closeConnection();
+      if (recovery === 'fail') this.#fail(error);
+      return;
+    }
     if (recovery === 'fail') {
       this.#fail(error);
       return;

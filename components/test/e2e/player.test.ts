@@ -139,4 +139,24 @@ describe('<rtc-audio-player> end to end', () => {
     expect(player.state).to.equal('idle');
     await waitFor('activePeers 0 after removal', async () => (await activePeers(server)) === 0, 8000);
   });
+  it('a pre-connection the server closes for idleness is dropped quietly; play() still works', async () => {
+    const idleServer = await startServer({ DEFER_START_IDLE_MS: '300' });
+    try {
+      const mounted = mount({ src: MUSIC, server: idleServer, bufferSeconds: 2, preload: 'metadata' });
+      player = mounted.player;
+      await waitFor('the pre-connection', () => !Number.isNaN(player!.duration));
+      await waitFor('the server to close it', async () => (await activePeers(idleServer)) === 0, 8000);
+      await sleep(1500); // no reconnect of a connection nobody listens to
+      expect(await activePeers(idleServer)).to.equal(0);
+      expect(player.state).to.equal('idle');
+      expect(player.error).to.equal(null);
+      expect(player.stats.bytesReceived).to.equal(0);
+      await player.play();
+      expect(player.state).to.equal('playing');
+      player.remove();
+      await waitFor('activePeers 0', async () => (await activePeers(idleServer)) === 0, 8000);
+    } finally {
+      await stopServer(idleServer);
+    }
+  });
 });
