@@ -52,8 +52,12 @@ export function errorMiddleware(log: (message: string, error: unknown) => void) 
   return async (ctx: Context, next: Next): Promise<void> => {
     try {
       await next();
-      if (ctx.status === 404 && ctx.body === undefined) {
+      // Whatever ended without a body (no route, the router's 405) still answers in JSON.
+      if (ctx.status === 404 && ctx.body == null) {
         throw new HttpError(404, 'NOT_FOUND', `no route ${ctx.method} ${ctx.path.slice(0, 200)}`);
+      }
+      if (ctx.status === 405 && ctx.body == null) {
+        throw new HttpError(405, 'BAD_REQUEST', `method ${ctx.method} not allowed here`, { Allow: ctx.response.get('Allow') });
       }
     } catch (error) {
       const httpError = toHttpError(error);

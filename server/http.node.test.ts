@@ -290,3 +290,30 @@ test('admission control: MAX_PEERS full → 503 SERVER_BUSY with Retry-After; ra
     assert.equal(small.peers.activePeers, 0);
   }
 });
+
+test('static files: / is index.html with a CSP, other files typed, dotfiles and escapes not served; 405 in JSON', async () => {
+  const site = await tempLibrary();
+  await site.write('index.html', '<!doctype html><title>demo</title>');
+  await site.write('assets/app.js', 'export {};');
+  await site.write('.env', 'SECRET=1');
+  await writeFile(path.join(site.dir, '..', 'rtc-site-secret.html'), 'secret');
+  await symlink(path.join(site.dir, '..', 'rtc-site-secret.html'), path.join(site.dir, 'leak.html'));
+  const web = await startTestServer({ AUDIO_DIR: lib.dir, STATIC_DIR: site.dir });
+  try {
+    const index = await fetch(`${web.url}/`);
+    assert.equal(index.status, 200);
+    assert.equal(index.headers.get('content-type'), 'text/html; charset=utf-8');
+    assert.match(await index.text(), /<title>demo<\/title>/);
+    const csp = index.headers.get('content-security-policy') ?? '';
+    for (const directive of ["default-src 'self'", 'blob:', "connect-src 'self'", "frame-ancestors 'self'"]) assert.ok(csp.includes(directive), directive);
+    const script = await fetch(`${web.url}/assets/app.js`);
+    assert.equal(script.headers.get('content-type'), 'text/javascript; charset=utf-8');
+    await script.text();
+    await expectError(await fetch(`${web.url}/.env`), 404, 'NOT_FOUND');
+    await expectError(await fetch(`${web.url}/leak.html`), 404, 'NOT_FOUND');
+    await expectError(await fetch(`${web.url}/api/offer`), 405, 'BAD_REQUEST');
+  } finally {
+    await web.close();
+    await site.remove();
+  }
+});
