@@ -87,6 +87,8 @@ export class PlayerController implements ReactiveController {
   #needsGesture = false;
   /** Test hook: sees every byte handed to the decoder, in order. Unset in production. */
   chunkObserver: ChunkObserver | undefined;
+  /** Test hook: gets each new playback engine's output node before its first sample. Unset in production. */
+  outputObserver: ((output: AudioNode) => void) | undefined;
 
   constructor(host: ControllerHost, config: () => PlayerConfig) {
     this.#host = host;
@@ -299,6 +301,7 @@ export class PlayerController implements ReactiveController {
     pipeline.volume = this.#volume;
     pipeline.muted = this.#muted;
     pipeline.chunkObserver = this.chunkObserver;
+    pipeline.outputObserver = this.outputObserver;
     return pipeline;
   }
 

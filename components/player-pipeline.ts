@@ -60,6 +60,8 @@ export class PlayerPipeline {
   #volume = 1;
   #muted = false;
   chunkObserver: ChunkObserver | undefined;
+  /** Opt-in observer of the engine's output node as soon as it exists, for tests (output taps). */
+  outputObserver: ((output: AudioNode) => void) | undefined;
 
   constructor(options: PipelineOptions, listener: PipelineListener) {
     this.#options = options;
@@ -75,6 +77,7 @@ export class PlayerPipeline {
       engine.addEventListener('playing', () => this.#listener.engine('playing'));
       engine.addEventListener('underrun', () => this.#listener.engine('underrun'));
       engine.addEventListener('ended', () => this.#listener.engine('ended'));
+      this.outputObserver?.(engine.output);
       for (const block of this.#pendingPcm) engine.enqueue(block);
       this.#pendingPcm = [];
       return engine;
@@ -234,6 +237,7 @@ export class PlayerPipeline {
     this.#engine = undefined;
     this.#pendingPcm = [];
     this.chunkObserver = undefined;
+    this.outputObserver = undefined;
   }
 
   #markStreamStart(): void {
