@@ -157,8 +157,10 @@ function timingRows(timing: Readonly<Record<string, unknown>> | undefined): [str
   if (!timing) return [];
   const marks = Object.entries(timing).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1]));
   marks.sort((a, b) => a[1] - b[1]);
-  // Marks may be absolute performance.now() values or already relative to play(); show relative.
-  const origin = marks.length && marks[0]![1] > 1000 ? marks[0]![1] : 0;
+  // Marks are performance.now() values. Relative to play(); a pre-connection (preload) shows as
+  // negative: that work was done before the user pressed play.
+  const requested = timing.playRequested;
+  const origin = typeof requested === 'number' ? requested : (marks[0]?.[1] ?? 0);
   return marks.map(([name, value]) => [name, value - origin]);
 }
 
@@ -168,14 +170,19 @@ function renderTiming(): void {
     ui.timingBody.innerHTML = '<tr><td colspan="3" class="muted">press play</td></tr>';
     return;
   }
-  const last = Math.max(1, ...rows.map(([, ms]) => ms));
+  // Bars span from the earliest mark to the latest, so pre-connection work is visible too.
+  const first = Math.min(0, ...rows.map(([, ms]) => ms));
+  const span = Math.max(1, Math.max(...rows.map(([, ms]) => ms)) - first);
   ui.timingBody.replaceChildren(
     ...rows.map(([name, ms]) => {
       const row = document.createElement('tr');
       row.innerHTML = '<th scope="row"><code></code></th><td class="num"></td><td class="bar"><span></span></td>';
       row.querySelector('code')!.textContent = name;
       row.querySelector('.num')!.textContent = ms.toFixed(1);
-      (row.querySelector('.bar span') as HTMLElement).style.inlineSize = `${(100 * ms) / last}%`;
+      const bar = row.querySelector('.bar span') as HTMLElement;
+      bar.style.marginInlineStart = `${(100 * (Math.min(ms, 0) - first)) / span}%`;
+      bar.style.inlineSize = `${(100 * Math.abs(ms)) / span}%`;
+      if (ms < 0) bar.classList.add('before-play');
       return row;
     }),
   );
@@ -236,10 +243,13 @@ async function main(): Promise<void> {
     ui.trackSelect.append(option);
   }
   if (!tracks.length) return;
+  // The MP3 is the showcase; other formats go to the themed player.
+  const mainTrack = tracks.find((track) => track.mimeType === 'audio/mpeg') ?? tracks[0]!;
+  ui.trackSelect.value = mainTrack.src;
   await customElements.whenDefined('rtc-audio-player');
   mountMainPlayer();
   // The themed player shows a second format when the library has one.
-  const themedTrack = tracks.find((track) => !track.src.endsWith('.mp3')) ?? tracks[0]!;
+  const themedTrack = tracks.find((track) => track !== mainTrack) ?? mainTrack;
   const themed = createPlayer(themedTrack.src, { preload: 'none' });
   themed.className = 'themed';
   watch(themed, 'themed');
