@@ -72,12 +72,13 @@ export class WavSource implements FrameSource {
           this.#startData();
           continue;
         }
+        this.#chunkLeft += this.#chunkLeft & 1; // chunks are padded to even sizes
         this.#state = 'chunk-body';
         continue;
       }
       if (this.#state === 'chunk-body') {
         if (this.#chunkId === 'fmt ' || this.#chunkId === 'ds64') {
-          const body = this.#queue.read(this.#chunkLeft + (this.#chunkLeft & 1));
+          const body = this.#queue.read(this.#chunkLeft);
           if (!body) {
             if (final) this.#fail('WAV header is truncated');
             return;
@@ -93,7 +94,7 @@ export class WavSource implements FrameSource {
           this.#fail('WAV data before its fmt chunk cannot be streamed');
           return;
         }
-        const skipped = this.#queue.skip(this.#chunkLeft + (this.#chunkLeft & 1));
+        const skipped = this.#queue.skip(this.#chunkLeft);
         this.#chunkLeft -= skipped;
         if (this.#chunkLeft > 0) return;
         this.#state = 'chunk-header';
