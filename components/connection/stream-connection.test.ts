@@ -143,6 +143,9 @@ describe('StreamConnection (real server, real WebRTC)', function () {
     await connection.open();
     connection.start(70000);
     expect(connection.nextOffset).to.equal(70000);
+    connection.start(70000); // repeated: harmless
+    connection.start();
+    expect(() => connection.start(100)).to.throw(/state: streaming/);
     expect((await recorder.ended).kind).to.equal('complete');
     expect(recorder.offsets[0]).to.equal(70000);
     expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(70000)));

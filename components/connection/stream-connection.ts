@@ -104,6 +104,8 @@ export class StreamConnection {
   #state: StreamConnectionState = 'new';
   #nextOffset: number;
   #metadata: MetadataMessage | undefined;
+  /** Offset a deferStart stream was started from. */
+  #startedFrom: number | undefined;
 
   #pc: RTCPeerConnection | undefined;
   #channel: RTCDataChannel | undefined;
@@ -176,11 +178,15 @@ export class StreamConnection {
 
   /**
    * On a `deferStart` connection, after metadata: ask the server to send the chunks, from
-   * `offset` (default: the offset of this connection). No-op once the connection has ended.
+   * `offset` (default: the offset of this connection). No-op once the connection has ended, and
+   * when repeated with the same offset. Throws on misuse (not deferStart, before metadata, an
+   * offset outside the file, a second start from elsewhere).
    */
   start(offset?: number): void {
     if (this.#state === 'closed' || this.#state === 'complete') return;
     if (!this.#options.deferStart) throw new Error('start() is for deferStart connections; this one streams at once');
+    // A repeated start (a double click racing the first) is harmless; a different offset is a bug.
+    if (this.#state === 'streaming' && (offset === undefined || offset === this.#startedFrom)) return;
     if (this.#state !== 'open' || !this.#metadata || !this.#channel) {
       throw new Error(`start() needs an open connection waiting to start (state: ${this.#state})`);
     }
@@ -195,6 +201,7 @@ export class StreamConnection {
       return;
     }
     this.#nextOffset = from;
+    this.#startedFrom = from;
     this.#beginStreaming();
   }
 
