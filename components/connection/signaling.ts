@@ -57,7 +57,10 @@ export async function requestAnswer(server: string, body: OfferRequest, options:
     }
     return new PlayerError(
       'SIGNALING_UNREACHABLE',
-      whileReading ? 'the connection to the signaling server broke while reading its answer' : 'cannot reach the signaling server',
+      whileReading
+        ? 'the connection to the signaling server broke while reading its answer'
+        : // The browser does not say which: a refused connection and a CORS refusal look alike.
+          'cannot reach the signaling server (network error, or it does not allow this origin)',
       { cause: error },
     );
   };

@@ -22,10 +22,16 @@ import {
 import { DEFAULT_SIGNALING_TIMEOUT_MS, requestAnswer } from './signaling.js';
 import type { ServerTimingMetric } from './server-timing.js';
 
+/**
+ * Steps of set-up and streaming, each stamped with performance.now() when reached.
+ * `remoteDescriptionSet`, `iceConnected` (ICE checks succeeded) and `peerConnected` (DTLS up:
+ * connectionState 'connected') fall between `answerReceived` and `channelOpen` (SCTP up) in an
+ * order the browser decides.
+ */
 export type ConnectionMark =
-  | 'peerCreated'
+  | 'peerCreated' // just before new RTCPeerConnection
   | 'offerCreated'
-  | 'offerSent'
+  | 'offerSent' // local description set, POST starting (no gathering wait)
   | 'answerReceived'
   | 'remoteDescriptionSet'
   | 'iceConnected'
@@ -35,6 +41,11 @@ export type ConnectionMark =
   | 'firstChunk'
   | 'complete';
 
+/**
+ * new → connecting (open() called) → open (deferStart: metadata in, waiting for start()) or
+ * streaming (chunks flowing) → complete (every byte and `complete` received; peer closed), or
+ * closed (failed, or close() called) from any state but complete.
+ */
 export type StreamConnectionState = 'new' | 'connecting' | 'open' | 'streaming' | 'complete' | 'closed';
 
 export interface StreamConnectionOptions {
