@@ -56,7 +56,7 @@ const TICK_MS = 250;
 /** Seconds of PCM decoded ahead of the play position. */
 const HORIZON_SECONDS = 30;
 /** Decoded seconds the engine must hold before it starts (at most what was received). */
-const PCM_START_SECONDS = 0.5;
+const PCM_START_SECONDS = 0.15;
 /** An unused pre-connection (`preload`) is closed after this long and reopened at play(). */
 export const IDLE_PRECONNECT_MS = 60_000;
 

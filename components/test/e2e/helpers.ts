@@ -86,6 +86,7 @@ export class PlayerRecorder {
   readonly states: PlayerState[] = [];
   readonly events: string[] = [];
   readonly positions: number[] = [];
+  readonly progress: Array<{ loaded: number; total: number }> = [];
   readonly chunks: Array<{ offset: number; bytes: Uint8Array }> = [];
   constructor(player: RtcAudioPlayer) {
     this.states.push(player.state);
@@ -94,6 +95,7 @@ export class PlayerRecorder {
       player.addEventListener(name, () => this.events.push(name));
     }
     player.addEventListener('timeupdate', () => this.positions.push(player.currentTime));
+    player.addEventListener('progress', (event) => this.progress.push({ loaded: event.loaded, total: event.total }));
     // Copies: the decoder may keep (and the engine may transfer) the views it was given.
     player.controller.chunkObserver = (bytes, offset) => this.chunks.push({ offset, bytes: bytes.slice() });
   }

@@ -66,6 +66,10 @@ describe('<rtc-audio-player> end to end', () => {
       expect(t[order[i]!]!, `${order[i - 1]} ≤ ${order[i]}`).to.be.at.least(t[order[i - 1]!]!);
     }
     expect(recorder.events).to.include.members(['play', 'playing', 'durationchange']);
+    await waitFor('a progress event for the last byte', () => recorder.progress.at(-1)?.loaded === 322917);
+    expect(recorder.progress.every((p) => p.total === 322917)).to.equal(true);
+    expect(recorder.positions.length, 'timeupdate while playing').to.be.greaterThan(0);
+    expect(recorder.monotonic()).to.equal(true);
     expect(player.stats.illegalTransitions).to.equal(0);
   });
 
