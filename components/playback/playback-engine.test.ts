@@ -122,7 +122,17 @@ describe('PlaybackEngine', function () {
     expect(engine.queuedSeconds).to.be.closeTo(reference[0]!.length / context.sampleRate, 1e-9);
     const ended = once(engine, 'ended');
     await engine.play();
+    // The position never moves backwards and never passes the audio clock's progress.
+    const times: number[] = [];
+    const startedAt = context.currentTime;
+    const poll = setInterval(() => times.push(engine!.currentTime - (context.currentTime - startedAt)), 7);
+    const readings: number[] = [];
+    const read = setInterval(() => readings.push(engine!.currentTime), 3);
     await ended;
+    clearInterval(poll);
+    clearInterval(read);
+    expect(readings.every((t, i) => i === 0 || t >= readings[i - 1]!), 'monotonic').to.equal(true);
+    expect(Math.max(...times), 'not ahead of the context clock').to.be.at.most(0.003);
     await tap.flush();
     expectFaithful(tap.samples(), reference);
     expect(engine.currentTime).to.be.closeTo(reference[0]!.length / context.sampleRate, 1e-9);
@@ -240,6 +250,27 @@ describe('PlaybackEngine', function () {
       (error: Error) => expect(error.message).to.match(/destroy/),
     );
     engine = undefined;
+  });
+
+  it('applies volume and mute on its output node', async () => {
+    engine = await PlaybackEngine.create(context);
+    tap = await createOutputTap(context, engine.output, { maxSeconds: 3 });
+    engine.volume = 0.5;
+    engine.enqueue({ channels: [new Float32Array(Math.round(0.3 * context.sampleRate)).fill(0.8)], sampleRate: context.sampleRate, startFrame: 0 });
+    engine.markEnd();
+    const ended = once(engine, 'ended');
+    await engine.play();
+    await sleep(100);
+    engine.muted = true;
+    await ended;
+    await tap.flush();
+    const out = tap.samples()[0]!;
+    const [first, end] = nonZeroRange(out);
+    expect(out[first + 1000]).to.be.closeTo(0.4, 1e-6);
+    const mutedFrom = first + Math.round(0.2 * context.sampleRate); // mute was set ~100 ms in
+    expect(end, 'silent from the mute (5 ms ramp) on').to.be.below(mutedFrom);
+    expect(engine.volume).to.equal(0.5);
+    expect(engine.muted).to.equal(true);
   });
 
   it('transfers whole buffers to the worklet and copies views of shared ones', async () => {

@@ -72,3 +72,15 @@ test('upsampling works too, and a stream that has not ended holds back only the 
   assert.ok(n > 900 && n < 1000 * (OUT / IN), `produced ${n}`);
   assert.ok(resampler.heldFrames <= 17, `held ${resampler.heldFrames}`);
 });
+
+test('ratios without a short period (interpolated filter rows) are as accurate', () => {
+  const odd = 47993;
+  const input = tone(8000, IN);
+  const out = convert(input, [333], 128, IN, odd);
+  assert.equal(out.length, Math.ceil((input.length * odd) / IN));
+  const expected = tone(out.length, odd);
+  let worst = 0;
+  for (let i = 64; i < out.length - 64; i++) worst = Math.max(worst, Math.abs(out[i]! - expected[i]!));
+  assert.ok(worst < 2e-3, `max error ${worst}`);
+  assert.deepEqual(convert(input, [1, 4095], 77, IN, odd), out, 'cut differently, same output');
+});

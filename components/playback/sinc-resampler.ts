@@ -4,8 +4,11 @@
  * blocks of any size converts exactly as if it were converted in one piece: no click at joins.
  *
  * Output frame n sits at input time n·inRate/outRate, computed from n (no accumulated rounding).
- * The filter is centred, so each output needs HALF_TAPS input frames ahead of it: a stream that
- * has not ended holds back its last HALF_TAPS frames until more arrive or `end` is signalled.
+ * For the usual rates the ratio is a small fraction (48000/44100 = 160/147), so the fractional
+ * positions repeat with a short period and each gets its own exact filter row; other ratios use
+ * 512 rows with linear interpolation between them. The filter is centred, so each output needs
+ * 16 input frames ahead of it: a stream that has not ended holds back its last 16 frames until
+ * more arrive or `end` is signalled.
  *
  * Runs inside the AudioWorklet (shipped as source text): self-contained, see PcmQueue.
  */
@@ -15,8 +18,11 @@ export class SincResampler {
   readonly inRate: number;
   readonly outRate: number;
   private readonly halfTaps = 16;
-  private readonly phases = 512;
-  /** (phases + 1) rows of 2·halfTaps taps, row p for fractional position p/phases. */
+  /** Rows in the table: one per fractional position p/phases (p = 0 … phases). */
+  private readonly phases: number;
+  /** inRate/outRate as the reduced fraction step/phases, when exact rows are used. */
+  private readonly step: number;
+  private readonly exact: boolean;
   private readonly table: Float32Array;
   private readonly kernel: Float32Array;
   /** Input history per channel; buf[i] is input frame bufStart + i. */
@@ -31,6 +37,13 @@ export class SincResampler {
     this.inRate = inRate;
     this.outRate = outRate;
     const taps = 2 * this.halfTaps;
+    let a = inRate;
+    let b = outRate;
+    while (b > 0.5) [a, b] = [b, a % b];
+    const divisor = a;
+    this.exact = Number.isInteger(inRate) && Number.isInteger(outRate) && outRate / divisor <= 4096;
+    this.phases = this.exact ? outRate / divisor : 512;
+    this.step = this.exact ? inRate / divisor : 0;
     // Downsampling must also remove what the lower rate cannot hold: scale the cutoff.
     const cutoff = Math.min(1, outRate / inRate) * 0.95;
     this.table = new Float32Array((this.phases + 1) * taps);
@@ -57,9 +70,16 @@ export class SincResampler {
     this.bufLength = this.halfTaps;
   }
 
+  /** First input frame at or before output frame n's instant (exact integer arithmetic when exact). */
+  private inputFrameOf(n: number): number {
+    if (!this.exact) return Math.floor((n * this.inRate) / this.outRate);
+    const at = n * this.step;
+    return (at - (at % this.phases)) / this.phases;
+  }
+
   /** Input frames taken from the source but not yet fully used by an output. */
   get heldFrames(): number {
-    const next = Math.floor((this.outFrames * this.inRate) / this.outRate);
+    const next = this.inputFrameOf(this.outFrames);
     return Math.max(0, Math.min(this.bufStart + this.bufLength, this.endFrame) - next);
   }
 
@@ -73,24 +93,43 @@ export class SincResampler {
     const channels = this.buf.length;
     let written = 0;
     while (written < frames) {
-      const t = (this.outFrames * this.inRate) / this.outRate;
-      const i0 = Math.floor(t);
+      const n = this.outFrames;
+      const i0 = this.inputFrameOf(n);
       if (i0 >= this.endFrame) break; // every real input frame has been covered
       const needEnd = i0 + this.halfTaps + 1; // exclusive
-      if (this.bufStart + this.bufLength < needEnd && !this.fill(needEnd, source, ended)) break;
-      const pos = (t - i0) * this.phases;
-      const p = Math.floor(pos);
-      const a = pos - p;
-      const row0 = p * taps;
-      const row1 = row0 + taps;
-      const table = this.table;
-      const kernel = this.kernel;
-      for (let k = 0; k < taps; k++) kernel[k] = table[row0 + k]! + a * (table[row1 + k]! - table[row0 + k]!);
+      if (this.bufStart + this.bufLength < needEnd && !this.fill(i0, needEnd, source, ended)) break;
+      let weights = this.table;
+      let w0: number;
+      if (this.exact) {
+        w0 = ((n * this.step) % this.phases) * taps; // this output's own exact row
+      } else {
+        const pos = ((n * this.inRate) / this.outRate - i0) * this.phases;
+        const p = Math.floor(pos);
+        const a = pos - p;
+        const row0 = p * taps;
+        const table = this.table;
+        weights = this.kernel;
+        for (let k = 0; k < taps; k++) weights[k] = table[row0 + k]! + a * (table[row0 + taps + k]! - table[row0 + k]!);
+        w0 = 0;
+      }
       const first = i0 - this.halfTaps + 1 - this.bufStart;
-      for (let ch = 0; ch < channels; ch++) {
+      if (channels === 2) {
+        // Stereo, the usual case: both channels in one pass over the weights.
+        const l = this.buf[0]!;
+        const r = this.buf[1]!;
+        let accL = 0;
+        let accR = 0;
+        for (let k = 0; k < taps; k++) {
+          const w = weights[w0 + k]!;
+          accL += l[first + k]! * w;
+          accR += r[first + k]! * w;
+        }
+        dest[0]![destOffset + written] = accL;
+        dest[1]![destOffset + written] = accR;
+      } else for (let ch = 0; ch < channels; ch++) {
         const b = this.buf[ch]!;
         let acc = 0;
-        for (let k = 0; k < taps; k++) acc += b[first + k]! * kernel[k]!;
+        for (let k = 0; k < taps; k++) acc += b[first + k]! * weights[w0 + k]!;
         dest[ch]![destOffset + written] = acc;
       }
       written++;
@@ -100,9 +139,8 @@ export class SincResampler {
   }
 
   /** Makes input frames up to `needEnd` (exclusive) available; false if the source is dry. */
-  private fill(needEnd: number, source: PcmSource, ended: boolean): boolean {
-    const t = (this.outFrames * this.inRate) / this.outRate;
-    const keepFrom = Math.floor(t) - this.halfTaps + 1;
+  private fill(i0: number, needEnd: number, source: PcmSource, ended: boolean): boolean {
+    const keepFrom = i0 - this.halfTaps + 1;
     const drop = keepFrom - this.bufStart;
     if (drop > 0) {
       for (const b of this.buf) b.copyWithin(0, drop, this.bufLength);
