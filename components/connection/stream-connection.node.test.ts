@@ -24,6 +24,8 @@ interface Scripted {
   received: string[];
   /** Replaces the answer's SDP (to test a bad answer). */
   mangleAnswer?: (sdp: string) => string;
+  /** Replaces the offer's SDP before the scripted peer sees it. */
+  mangleOffer?: (sdp: string) => string;
 }
 
 const servers: Server[] = [];
@@ -48,7 +50,9 @@ async function scriptedServer(script: Script): Promise<Scripted> {
         if (channel.readyState === 'open') run();
         else channel.onopen = run;
       };
-      await pc.setRemoteDescription(request.offer);
+      await pc.setRemoteDescription(
+        scripted.mangleOffer ? { type: 'offer', sdp: scripted.mangleOffer(request.offer.sdp) } : request.offer,
+      );
       await pc.setLocalDescription(await pc.createAnswer());
       // Non-trickle: answer once gathering is done (host candidates only, fast on loopback).
       const deadline = Date.now() + 2000;
@@ -287,6 +291,20 @@ test('no metadata within openTimeoutMs: CONNECTION_FAILED', async () => {
   assert.equal(error.code, 'CONNECTION_FAILED');
   assert.match(error.message, /no metadata within 400 ms/);
   assert.ok(performance.now() - started < 3000);
+});
+
+test('candidates that lead nowhere: CONNECTION_FAILED when the channel does not open in time', async () => {
+  const server = await scriptedServer(() => undefined);
+  // Every candidate on port 9 (discard): no ICE check reaches either side. (wrtc, unlike Chromium
+  // in a loopback-only namespace, has host candidates in its offer already, so both need it.)
+  const nowhere = (sdp: string) => sdp.replace(/^(a=candidate:\S+ \d+ \S+ \d+ \S+ )\d+/gm, '$19');
+  server.mangleAnswer = server.mangleOffer = nowhere;
+  const { connection, recorder } = client(server.url, { openTimeoutMs: 800 });
+  const error = await openRejection(connection);
+  assert.equal(error.code, 'CONNECTION_FAILED');
+  assert.match(error.message, /did not open within 800 ms/);
+  assert.deepEqual(recorder.calls, []);
+  assert.equal(connection.timing.channelOpen, undefined);
 });
 
 test('deferStart: the offer asks for it, start(offset) sends one start message, chunks follow', async () => {
