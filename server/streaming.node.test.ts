@@ -105,6 +105,8 @@ test('deferStart: metadata on open, no bytes until start, then the stream from t
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(client.result.chunks.length, 0, 'no chunk before start');
     client.send({ type: 'start', offset: 5000 });
+    client.send({ type: 'start', offset: 5000 }); // a repeated start is harmless
+    client.send({ type: 'start' });
     const result = await client.done;
     assert.equal(result.ended, 'complete');
     assert.equal(sha256(client.bytes()), sha256(files.get('s300000.mp3')!.subarray(5000)));

@@ -58,7 +58,8 @@ export class StreamSession {
   private handle: FileHandle | undefined;
   private size = 0;
   private stopped = false;
-  private started = false;
+  /** Byte the chunk stream started from, once started. */
+  private startedFrom: number | undefined;
   private ended = false;
   private bytesSent = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -92,7 +93,7 @@ export class StreamSession {
     if (!this.send(encodeMessage(metadata))) return;
     if (!this.options.deferStart) return this.begin(offset);
     this.idleTimer = setTimeout(() => {
-      if (!this.started) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
+      if (this.startedFrom === undefined) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
     }, this.options.deferStartIdleMs);
   }
 
@@ -100,18 +101,19 @@ export class StreamSession {
   message(data: unknown): void {
     if (this.stopped) return;
     if (typeof data !== 'string') return void this.fail('BAD_MESSAGE', 'the server expects text messages only');
-    let offset: number;
+    let requested: number | undefined;
     try {
-      const message = parseClientMessage(data);
-      offset = message.offset ?? this.options.offset;
+      requested = parseClientMessage(data).offset;
     } catch (error) {
       return void this.fail('BAD_MESSAGE', error instanceof Error ? error.message : 'unreadable message');
     }
-    if (this.started) {
-      if (offset === this.options.offset) return; // a repeated start: harmless
+    if (this.startedFrom !== undefined) {
+      // A repeated start (a double click racing the first) is harmless; another offset is not.
+      if (requested === undefined || requested === this.startedFrom) return;
       return void this.fail('BAD_MESSAGE', 'the stream has already started');
     }
     if (this.handle === undefined) return void this.fail('BAD_MESSAGE', '"start" before metadata');
+    const offset = requested ?? this.options.offset;
     if (offset >= this.size) return void this.fail('BAD_MESSAGE', `start offset must be below ${this.size}`);
     this.begin(offset);
   }
@@ -138,7 +140,7 @@ export class StreamSession {
   }
 
   private begin(offset: number): void {
-    this.started = true;
+    this.startedFrom = offset;
     clearTimeout(this.idleTimer);
     this.run(offset).catch(() => this.fail('READ_FAILED', 'streaming failed'));
   }
