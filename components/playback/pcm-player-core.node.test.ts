@@ -62,6 +62,10 @@ test('underrun when the queue runs dry before markEnd, playing again when refill
   h.send({ type: 'end' });
   h.render(2);
   assert.deepEqual(h.events(), ['resumed', 'underrun', 'playing', 'underrun', 'playing', 'ended']);
+  // The track's start plays exactly; audio resuming after an underrun fades in.
+  assert.equal(h.out[Q], ramp(0, 1)[0]);
+  const resumedAt = 4 * Q;
+  assert.ok(h.out[resumedAt]! > 0 && h.out[resumedAt]! < ramp(200, 1)[0]!, 'faded in');
 });
 
 test('pause fades out over ~5 ms while consuming, stops consuming, and resume continues at the next sample', () => {

@@ -116,6 +116,8 @@ export class PlayerCore {
     const endFrame = contextFrame + frames;
     let written = 0;
     if (this.wantPlay || this.fadingOut) {
+      // Audio that resumes after an underrun fades in: the gap is a fault, a click on top needless.
+      if (this.starving && this.playedFrames > 0 && !this.fadingOut) this.fadeLevel = 0;
       const want = this.fadingOut ? Math.min(frames, this.fadeLevel) : frames;
       written = this.resampler
         ? this.resampler.pull(output, 0, want, this.source, this.endMarked)

@@ -1,4 +1,5 @@
 import { expect } from '@open-wc/testing';
+import { PlayerError } from '../errors.js';
 import type { PcmBlock } from '../pcm.js';
 import { alignedCorrelation, createOutputTap, longestInnerZeroRun, nonZeroRange, type OutputTap } from '../test/output-tap.js';
 import { liveEngineCount, sharedAudioContext } from './audio-context.js';
@@ -271,6 +272,18 @@ describe('PlaybackEngine', function () {
     expect(end, 'silent from the mute (5 ms ramp) on').to.be.below(mutedFrom);
     expect(engine.volume).to.equal(0.5);
     expect(engine.muted).to.equal(true);
+  });
+
+  it('reports a context it cannot use as a fatal AUDIO_CONTEXT PlayerError', async () => {
+    const closed = new AudioContext();
+    await closed.close();
+    const error = await PlaybackEngine.create(closed).then(
+      () => expect.fail('create() on a closed context must reject'),
+      (e: unknown) => e,
+    );
+    expect(error).to.be.instanceOf(PlayerError);
+    expect((error as PlayerError).code).to.equal('AUDIO_CONTEXT');
+    expect((error as PlayerError).fatal).to.equal(true);
   });
 
   it('transfers whole buffers to the worklet and copies views of shared ones', async () => {

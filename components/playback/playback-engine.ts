@@ -1,3 +1,4 @@
+import { PlayerError } from '../errors.js';
 import type { PcmBlock } from '../pcm.js';
 import { countEngine, sharedAudioContext } from './audio-context.js';
 import { type PlayerCommand, type PlayerReport, parsePlayerReport } from './pcm-player-messages.js';
@@ -21,9 +22,16 @@ const VOLUME_RAMP_SECONDS = 0.005;
  */
 export class PlaybackEngine extends EventTarget {
   /** Loads the worklet module into `context` (once per context) and builds the nodes. */
-  static async create(context: BaseAudioContext = sharedAudioContext()): Promise<PlaybackEngine> {
-    await loadWorkletModule(context, pcmPlayerWorkletSource);
-    return new PlaybackEngine(context);
+  static async create(context?: BaseAudioContext): Promise<PlaybackEngine> {
+    try {
+      const target = context ?? sharedAudioContext();
+      await loadWorkletModule(target, pcmPlayerWorkletSource);
+      return new PlaybackEngine(target);
+    } catch (error) {
+      // E.g. a Content-Security-Policy without `blob:`, or no Web Audio at all.
+      if (error instanceof PlayerError) throw error;
+      throw new PlayerError('AUDIO_CONTEXT', `the audio output could not be set up: ${String(error)}`, { fatal: true, cause: error });
+    }
   }
 
   /** Usually the page's shared context; an OfflineAudioContext works too (tests, CPU measurements). */
