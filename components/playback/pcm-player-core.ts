@@ -143,7 +143,7 @@ export class PlayerCore {
           this.announced = false;
           this.report('underrun', endFrame, false);
         }
-      } else if (written === frames && ++this.quanta >= this.reportEvery) {
+      } else if (this.wantPlay && written === frames && ++this.quanta >= this.reportEvery) {
         this.report('position', endFrame, true);
       }
     }
