@@ -13,7 +13,7 @@
 import { PlayerError } from '../errors.js';
 import type { PcmBlock, StreamInfo } from '../pcm.js';
 import { CodecParserSource } from './codec-parser-source.js';
-import { canDecode, createBackend, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
+import { canBatch, canDecode, createBackend, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
@@ -41,7 +41,9 @@ export interface SeekPoint {
 
 export const DEFAULT_HORIZON_SECONDS = 30;
 /** Frames in the decoder at once: enough to keep it busy, few enough to stop at the horizon. */
-const MAX_PENDING_FRAMES = 24;
+const MAX_PENDING_FRAMES = 48;
+/** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
+const MAX_BATCH = 16;
 /** Consecutive decode failures that end the stream. */
 const MAX_CONSECUTIVE_FAILURES = 3;
 
@@ -64,6 +66,10 @@ export class StreamDecoder {
   #queuedBytes = 0;
   #inFlight: QueuedFrame[] = [];
   #inFlightBytes = 0;
+  /** Output samples not yet matched to an in-flight frame (outputs and frames need not be 1:1). */
+  #outputCredit = 0;
+  #batch = 1;
+  #batchable = false;
   /** Header samples of all frames parsed (decoder domain, before our trim). */
   #parsedSamples = 0;
   #horizonFrames: number | undefined;
@@ -224,6 +230,7 @@ export class StreamDecoder {
         this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
         return;
       }
+      this.#batchable = canBatch(track.decoding);
       this.#newBackend();
       this.#pump();
     });
@@ -279,15 +286,22 @@ export class StreamDecoder {
     try {
       const backend = this.#backend;
       if (!backend || !this.#backendReady) return;
-      while (this.#queueHead < this.#queue.length && backend.pending < MAX_PENDING_FRAMES && !this.#dead) {
-        const frame = this.#queue[this.#queueHead]!;
-        if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
-        this.#queueHead++;
-        this.#queuedBytes -= frame.data.length;
-        this.#inFlight.push(frame);
-        this.#inFlightBytes += frame.data.length;
+      while (this.#queueHead < this.#queue.length && this.#inFlight.length < MAX_PENDING_FRAMES && !this.#dead) {
+        const batch: QueuedFrame[] = [];
+        const limit = this.#batchable ? this.#batch : 1;
+        while (batch.length < limit && this.#queueHead < this.#queue.length) {
+          const frame = this.#queue[this.#queueHead]!;
+          if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
+          this.#queueHead++;
+          this.#queuedBytes -= frame.data.length;
+          this.#inFlight.push(frame);
+          this.#inFlightBytes += frame.data.length;
+          batch.push(frame);
+        }
+        if (batch.length === 0) break;
+        this.#batch = Math.min(MAX_BATCH, this.#batch * 2);
         try {
-          backend.decode(frame);
+          backend.decode(batch);
         } catch (error) {
           this.#onDecodeError(error);
           return;
@@ -310,6 +324,7 @@ export class StreamDecoder {
         if (this.#dead || backend !== this.#backend) return;
         this.#inFlight = [];
         this.#inFlightBytes = 0;
+        this.#outputCredit = 0;
         this.#finished = true;
         this.#release();
       },
@@ -325,8 +340,12 @@ export class StreamDecoder {
   #onOutput(pcm: DecodedPcm): void {
     if (this.#dead) return;
     this.#failures = 0;
-    const done = this.#inFlight.shift();
-    if (done) this.#inFlightBytes -= done.data.length;
+    this.#outputCredit += pcm.channels[0]?.length ?? 0;
+    while (this.#inFlight.length > 0 && this.#outputCredit >= this.#inFlight[0]!.samples) {
+      const done = this.#inFlight.shift()!;
+      this.#outputCredit -= done.samples;
+      this.#inFlightBytes -= done.data.length;
+    }
     const block = this.#trimmer!.place(pcm.channels, pcm.sampleRate);
     if (block) this.#options.onPcm(block);
     this.#pump();
@@ -346,6 +365,8 @@ export class StreamDecoder {
     const lost = this.#inFlight;
     this.#inFlight = [];
     this.#inFlightBytes = 0;
+    this.#outputCredit = 0;
+    this.#batch = 1;
     if (this.#failures >= MAX_CONSECUTIVE_FAILURES) {
       this.#fail('DECODE_FAILED', `decoding failed ${this.#failures} times in a row`, error);
       return;
