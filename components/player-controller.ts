@@ -77,6 +77,7 @@ export class PlayerController implements ReactiveController {
   #lastTime = 0;
   #lastProgressBytes = -1;
   #duration = Number.NaN;
+  #endedBuffered = 0;
   #startReached = false;
   #volume = 1;
   #muted = false;
@@ -118,13 +119,13 @@ export class PlayerController implements ReactiveController {
   }
   /** Timeline end (seconds) of the audio received so far. */
   get bufferedSeconds(): number {
-    return this.#pipeline?.receivedSeconds ?? 0;
+    return this.#pipeline?.receivedSeconds ?? (this.#state === 'ended' ? this.#endedBuffered : 0);
   }
   /** 0..1 progress toward the start threshold (1 once playback may start). */
   get bufferProgress(): number {
     if (this.#startReached) return 1;
     const pipeline = this.#pipeline;
-    if (!pipeline) return 0;
+    if (!pipeline) return this.#state === 'ended' ? 1 : 0;
     return startProgress(pipeline.receivedSeconds - this.currentTime, this.#config().bufferSeconds, pipeline.complete);
   }
   get timing(): PlayerTiming {
@@ -183,6 +184,7 @@ export class PlayerController implements ReactiveController {
 
   /** src or server changed: drop the old stream, start over from idle. */
   sourceChanged(): void {
+    const hadStream = this.#pipeline !== undefined || this.#state !== 'idle';
     this.#teardown(new PlayerError('ABORTED', 'a new source was set'));
     this.#lastTime = 0;
     this.#error = null;
@@ -190,7 +192,7 @@ export class PlayerController implements ReactiveController {
     this.#stats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: this.#stats.illegalTransitions };
     this.#setDuration(Number.NaN);
     if (this.#state !== 'idle') this.#move('reset');
-    this.#emit('emptied');
+    if (hadStream) this.#emit('emptied');
     if (this.#host.isConnected) {
       this.#visibility?.disconnect();
       this.#visibility = undefined;
@@ -532,8 +534,10 @@ export class PlayerController implements ReactiveController {
         if (this.#state !== 'playing' && this.#state !== 'waiting' && this.#state !== 'paused') return;
         this.#lastTime = Math.max(this.#lastTime, pipeline.currentTime);
         this.#wantPlay = false;
+        // Nothing more to play: free the audio nodes and decoder now (play() starts a new stream).
+        this.#endedBuffered = pipeline.receivedSeconds;
+        this.#release();
         this.#move('ended');
-        this.#stopTick();
         this.#emit('timeupdate');
         this.#emit('pause');
         this.#emit('ended');
@@ -643,7 +647,7 @@ export class PlayerController implements ReactiveController {
       return;
     }
     this.#state = next;
-    if (next !== previous || event === 'reset') {
+    if (next !== previous) {
       this.#host.dispatchEvent(new StateChangeEvent({ state: next, previous }));
     }
     this.#host.requestUpdate();
