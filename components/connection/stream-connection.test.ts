@@ -187,6 +187,7 @@ describe('StreamConnection (real server, real WebRTC)', function () {
       const { connection, recorder } = connect();
       const opening = connection.open();
       if (after !== 'sync') await untilMark(connection, after);
+      expect(connection.state, after).to.equal('connecting');
       connection.close();
       connection.close(); // idempotent
       expect(connection.state).to.equal('closed');
