@@ -204,6 +204,9 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
   const perListener = (sample: LoadSample) => ({
     cpu: sample.cpuPercent / sample.connected,
     rssMb: (sample.loaded.rssKb - sample.idle.rssKb) / 1024 / sample.connected,
+    // When the machine saturates, listeners receive less than the pace: CPU per MB delivered
+    // compares the two servers fairly where CPU per listener cannot.
+    cpuMsPerMb: (sample.cpuPercent * 10) / (sample.deliveredBytesPerSecond / 1e6),
   });
   const rows = samples.map((sample) => {
     const bare = samples.find((other) => other.kind === 'bare' && other.listeners === sample.listeners);
@@ -219,15 +222,18 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
       formatNumber(ours.rssMb, 2),
       `${sample.loaded.threads} / ${sample.loaded.fds}`,
       `${formatNumber(sample.deliveredBytesPerSecond / sample.connected / 1024)} of ${BYTES_PER_SECOND / 1024}`,
-      sample.kind === 'ours' && base ? `CPU ${formatNumber(ours.cpu / base.cpu, 2)}×, RSS ${formatNumber(ours.rssMb / base.rssMb, 2)}×` : '',
+      formatNumber(ours.cpuMsPerMb),
+      sample.kind === 'ours' && base
+        ? `CPU/listener ${formatNumber(ours.cpu / base.cpu, 2)}×, CPU/MB ${formatNumber(ours.cpuMsPerMb / base.cpuMsPerMb, 2)}×, RSS/listener ${formatNumber(ours.rssMb / base.rssMb, 2)}×`
+        : '',
     ];
   });
   let markdown = `### Server cost per listener — paced at ${BYTES_PER_SECOND / 1024} KiB/s each (${PACE_CHUNKS_PER_SECOND} chunk/s, no burst), ${options.listeners.join(' and ')} listeners, ${options.windowSeconds} s window\n\n`;
   markdown += markdownTable(
-    ['server', 'connected', 'set-up ms p50 (p95)', 'CPU % of a core', 'CPU %/listener', 'RSS MiB', 'RSS MiB/listener', 'threads / fds', 'KiB/s delivered per listener', 'ours/bare per listener'],
+    ['server', 'connected', 'set-up ms p50 (p95)', 'CPU % of a core', 'CPU %/listener', 'RSS MiB', 'RSS MiB/listener', 'threads / fds', 'KiB/s delivered per listener', 'server CPU ms per MB delivered', 'ours/bare'],
     rows,
   );
   markdown +=
-    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; RSS per listener = (loaded − idle) / connected. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
+    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; RSS per listener = (loaded − idle) / connected. Where listeners get less than the pace, the machine (2 cores, clients included) is saturated: compare CPU per MB delivered. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
   return { markdown, raw: samples };
 }
