@@ -186,6 +186,43 @@ async function throughputHttp(options: { src: string }): Promise<{ bytes: number
   return { bytes, setupMs: firstAt - startedAt, streamMs: performance.now() - firstAt };
 }
 
+/**
+ * Signaling recipes side by side, on a bare RTCPeerConnection: the usual non-trickle recipe (the
+ * client waits for ICE gathering to complete before posting its offer) vs posting the offer as
+ * soon as the local description is set (what StreamConnection does). ms from `new
+ * RTCPeerConnection` to the first binary chunk. Shows the start-up fix before/after.
+ */
+async function setupRecipe(options: { src: string; waitForGathering: boolean }): Promise<{ offerPostedMs: number; firstChunkMs: number }> {
+  const startedAt = performance.now();
+  const peer = new RTCPeerConnection({ iceServers: [] });
+  try {
+    const channel = peer.createDataChannel('audio', { ordered: true });
+    channel.binaryType = 'arraybuffer';
+    const firstChunk = new Promise<number>((resolve) => {
+      channel.onmessage = (event: MessageEvent) => {
+        if (typeof event.data !== 'string') resolve(performance.now());
+      };
+    });
+    await peer.setLocalDescription(await peer.createOffer());
+    if (options.waitForGathering && peer.iceGatheringState !== 'complete') {
+      await new Promise<void>((resolve) => peer.addEventListener('icegatheringstatechange', () => peer.iceGatheringState === 'complete' && resolve()));
+    }
+    const offerPostedAt = performance.now();
+    const response = await fetch('/api/offer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ offer: { type: 'offer', sdp: peer.localDescription!.sdp }, clientId: crypto.randomUUID(), src: options.src }),
+    });
+    if (!response.ok) throw new Error(`POST /api/offer: HTTP ${response.status}`);
+    const { answer } = (await response.json()) as { answer: RTCSessionDescriptionInit };
+    await peer.setRemoteDescription(answer);
+    const firstChunkAt = await timeout(firstChunk, 15000, 'first chunk');
+    return { offerPostedMs: offerPostedAt - startedAt, firstChunkMs: firstChunkAt - startedAt };
+  } finally {
+    peer.close();
+  }
+}
+
 // Decode: the bytes are fetched first (not measured), then the driver measures CPU around decode().
 let decodeBytes: ArrayBuffer | undefined;
 async function loadForDecode(options: { src: string }): Promise<number> {
@@ -255,6 +292,6 @@ async function playFor(options: { player: 'ours' | 'native'; src: string; second
   return { position: position() };
 }
 
-const bench = { ready: () => ready.then(() => ({ decoder: decodeBenchAvailable ? 'components/decoder/decode-bench.ts' : 'StreamDecoder, 64 KiB pushes', sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
+const bench = { ready: () => ready.then(() => ({ decoder: decodeBenchAvailable ? 'components/decoder/decode-bench.ts' : 'StreamDecoder, 64 KiB pushes', sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, setupRecipe, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
 export type BenchApi = typeof bench;
 (window as unknown as { bench: BenchApi }).bench = bench;
