@@ -5,7 +5,11 @@ import type { PlayerError } from '../errors.js';
 import type { MetadataMessage } from '../protocol.js';
 import type { ConnectionMark, StreamConnection, StreamConnectionListener } from './stream-connection.js';
 
-/** A small MP3 (89069 bytes: two chunks of 65536) committed beside these tests. */
+/**
+ * A small MP3 committed beside these tests: 89069 bytes, two chunks (65536 + 23533); 5.5 s of
+ * 440/660 Hz made by this project (`ffmpeg -f lavfi -i sine=frequency=440:duration=5.5 -f lavfi
+ * -i sine=frequency=660:duration=5.5 -filter_complex amerge -c:a libmp3lame -b:a 128k tone.mp3`).
+ */
 export const TEST_LIBRARY = 'components/connection/test-library';
 export const TONE = 'tone.mp3';
 
