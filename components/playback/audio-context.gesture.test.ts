@@ -10,8 +10,15 @@ describe('shared AudioContext under the autoplay policy', () => {
     expect(context.state).to.equal('suspended');
     expect(audioContextNeedsGesture()).to.equal(true);
 
+    const removed: string[] = [];
+    const remove = window.removeEventListener.bind(window);
+    window.removeEventListener = (type: string, ...rest: [EventListenerOrEventListenerObject, (boolean | EventListenerOptions)?]) => {
+      removed.push(type);
+      remove(type, ...rest);
+    };
     let resumed = false;
     const resuming = resumeOnFirstGesture().then(() => (resumed = true));
+    expect(resumeOnFirstGesture(), 'one wait shared by every caller').to.equal(resumeOnFirstGesture());
     await new Promise((r) => setTimeout(r, 200));
     expect(resumed, 'no gesture yet').to.equal(false);
     expect(context.state).to.equal('suspended');
@@ -20,6 +27,8 @@ describe('shared AudioContext under the autoplay policy', () => {
     await resuming;
     expect(context.state).to.equal('running');
     expect(audioContextNeedsGesture()).to.equal(false);
+    window.removeEventListener = remove;
+    expect(removed, 'its gesture listeners are gone').to.include.members(['pointerdown', 'keydown', 'touchend', 'click']);
     await resumeOnFirstGesture(); // already running: resolves at once
   });
 });

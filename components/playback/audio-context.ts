@@ -28,6 +28,14 @@ const GESTURE_EVENTS = ['pointerdown', 'keydown', 'touchend', 'click'] as const;
 export function resumeOnFirstGesture(): Promise<void> {
   const context = sharedAudioContext();
   if (context.state === 'running') return Promise.resolve();
+  // Every player on the page waits on the same gesture: one set of listeners for all of them.
+  if (waiting?.context !== context) waiting = { context, running: whenRunningAfterGesture(context) };
+  return waiting.running;
+}
+
+let waiting: { context: AudioContext; running: Promise<void> } | undefined;
+
+function whenRunningAfterGesture(context: AudioContext): Promise<void> {
   return new Promise<void>((resolve) => {
     const tryResume = (): void => {
       context.resume().then(check, () => undefined);
@@ -36,6 +44,7 @@ export function resumeOnFirstGesture(): Promise<void> {
       if (context.state !== 'running') return;
       for (const type of GESTURE_EVENTS) window.removeEventListener(type, tryResume, true);
       context.removeEventListener('statechange', check);
+      waiting = undefined;
       resolve();
     };
     for (const type of GESTURE_EVENTS) window.addEventListener(type, tryResume, true);
