@@ -163,6 +163,9 @@ describe('StreamConnection (real server, real WebRTC)', function () {
     expect(() => deferred.connection.start()).not.to.throw();
   });
 
+  // Needs the server to let its last message arrive before it closes the peer: a wrtc pc.close()
+  // right after send() loses what is still in flight to Chromium (seen: chunk and error lost in
+  // 7 of 8 runs; 0 of 8 when the server waits for the client to close, as it does after complete).
   it('the file shrinks on disk before start: STREAM_ERROR with the server code, not retryable', async () => {
     const { connection, recorder } = connect({ deferStart: true });
     await connection.open();
