@@ -300,6 +300,26 @@ describe('PlaybackEngine', function () {
 describe('PlaybackEngine resampling', function () {
   this.timeout(60000);
 
+  it('upmixes mono 8 kHz blocks and resamples them like the browser does in one piece', async () => {
+    const context = sharedAudioContext();
+    const bytes = await (await fetch('/components/test/fixtures/mp3-mpeg25-8k.mp3')).arrayBuffer();
+    const source = channelsOf(await new OfflineAudioContext(1, 1, 8000).decodeAudioData(bytes.slice(0)));
+    expect(source.length).to.equal(1);
+    const reference = channelsOf(await context.decodeAudioData(bytes)); // one-shot, at the context rate
+    const engine = await PlaybackEngine.create(context);
+    const tap = await createOutputTap(context, engine.output, { maxSeconds: 4 });
+    for (const block of split(source, 8000, 5)) engine.enqueue(block);
+    engine.markEnd();
+    const ended = once(engine, 'ended');
+    await engine.play();
+    await ended;
+    await tap.flush();
+    const output = tap.samples();
+    expectFaithful(output, [reference[0]!, reference[0]!]); // both speakers carry the mono signal
+    tap.close();
+    engine.destroy();
+  });
+
   it('plays 48 kHz blocks in a 44.1 kHz context seamlessly, like a one-shot resample', async () => {
     const context = new AudioContext({ sampleRate: 44100, latencyHint: 'interactive' });
     try {
