@@ -280,6 +280,9 @@ export class StreamConnection {
     }
     if (this.#torn) return;
     this.#mark('remoteDescriptionSet');
+    // ICE may connect before setRemoteDescription resolves; on a loaded machine even the metadata
+    // may already be here, and then there is nothing left to time out.
+    if (this.#metadata) return;
     const openTimeoutMs = this.#options.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
     this.#openTimer = setTimeout(() => {
       this.#openTimer = undefined;
