@@ -57,10 +57,11 @@ const TICK_MS = 250;
 const HORIZON_SECONDS = 30;
 /** Decoded seconds the engine must hold before it starts (at most what was received). */
 const PCM_START_SECONDS = 0.15;
-/** An unused pre-connection (`preload`) is closed after this long and reopened at play(). */
-export const IDLE_PRECONNECT_MS = 60_000;
 
 export class PlayerController implements ReactiveController {
+  /** An unused pre-connection (`preload="metadata"`) is closed after this long; play() reconnects. */
+  static idlePreconnectMs = 60_000;
+
   readonly #host: ControllerHost;
   readonly #config: () => PlayerConfig;
   readonly #clientId = crypto.randomUUID();
@@ -448,7 +449,7 @@ export class PlayerController implements ReactiveController {
         this.#idleTimer = setTimeout(() => {
           // Do not hold a peer nobody uses; play() reconnects.
           if (this.#pipeline === pipeline && this.#state === 'idle') pipeline.closeConnection();
-        }, IDLE_PRECONNECT_MS);
+        }, PlayerController.idlePreconnectMs);
         this.#host.requestUpdate();
       },
       (error: unknown) => {

@@ -1,6 +1,7 @@
 // The element end to end: real server process, real WebRTC in Chromium, real audio output.
 import { expect } from '@open-wc/testing';
 import { sharedAudioContext } from '../../playback/audio-context.js';
+import { PlayerController } from '../../player-controller.js';
 import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
 import {
   MUSIC,
@@ -161,6 +162,21 @@ describe('<rtc-audio-player> end to end', () => {
       await waitFor('activePeers 0', async () => (await activePeers(idleServer)) === 0, 8000);
     } finally {
       await stopServer(idleServer);
+    }
+  });
+  it('an unused pre-connection is closed after the idle timeout; play() reconnects', async () => {
+    const saved = PlayerController.idlePreconnectMs;
+    PlayerController.idlePreconnectMs = 300;
+    try {
+      ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
+      await waitFor('the pre-connection', () => !Number.isNaN(player!.duration));
+      await waitFor('the idle close', async () => (await activePeers(server)) === 0, 8000);
+      expect(player.state).to.equal('idle');
+      await player.play();
+      expect(player.state).to.equal('playing');
+      expect(player.timing.startSent, 'a new connection, not a start message').to.equal(undefined);
+    } finally {
+      PlayerController.idlePreconnectMs = saved;
     }
   });
 });
