@@ -10,7 +10,7 @@ import { Recorder, TONE, activePeers, startServer, stopServer, waitFor, type Tes
 const RUNS = 12;
 /** Strictly one after the other. */
 const CHAIN: ConnectionMark[] = ['offerCreated', 'offerSent', 'answerReceived', 'channelOpen', 'metadata', 'firstChunk'];
-/** Between answerReceived and metadata, in an order the browser decides (ICE may connect before setRemoteDescription resolves). */
+/** After answerReceived, in an order the browser decides (ICE may connect before setRemoteDescription resolves). */
 const CONCURRENT: ConnectionMark[] = ['remoteDescriptionSet', 'iceConnected', 'peerConnected'];
 
 const median = (values: number[]) => {
@@ -48,7 +48,7 @@ describe('StreamConnection set-up timing (real server)', function () {
         expect(at!, mark).to.be.at.least(previous);
         previous = at!;
       }
-      for (const mark of CONCURRENT) expect(timing[mark], mark).to.be.within(timing.answerReceived!, timing.metadata!);
+      for (const mark of CONCURRENT) expect(timing[mark], mark).to.be.at.least(timing.answerReceived!);
       if (run > 0) for (const mark of [...CHAIN, ...CONCURRENT]) add(mark, timing[mark]! - t0);
       const answer = connection.serverTiming.find((metric) => metric.name === 'answer')?.duration;
       if (run > 0 && answer !== undefined) add('server answer (Server-Timing)', answer);
