@@ -32,7 +32,7 @@ export interface DecodeBackend {
  * small frames; batching brings streaming decode near one-shot decodeAudioData (see report).
  */
 export function canBatch(decoding: TrackDecoding): boolean {
-  if (decoding.kind === 'pcm') return true;
+  if (decoding.kind !== 'webcodecs') return true;
   const { codec, description } = decoding.config;
   // Not MP3: Chromium accepts several MP3 frames in one chunk and outputs the right number of
   // samples, but silent ones (measured, Chromium 156).
@@ -52,9 +52,12 @@ export async function canDecode(decoding: TrackDecoding): Promise<boolean> {
 }
 
 export function createBackend(decoding: TrackDecoding, channelCount: number, sampleRate: number, callbacks: BackendCallbacks): DecodeBackend {
-  return decoding.kind === 'pcm'
-    ? new PcmBackend(decoding, channelCount, sampleRate, callbacks)
-    : new WebCodecsBackend(decoding.config, callbacks);
+  switch (decoding.kind) {
+    case 'pcm':
+      return new PcmBackend(decoding, channelCount, sampleRate, callbacks);
+    case 'webcodecs':
+      return new WebCodecsBackend(decoding.config, callbacks);
+  }
 }
 
 class WebCodecsBackend implements DecodeBackend {

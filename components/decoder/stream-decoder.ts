@@ -226,7 +226,7 @@ export class StreamDecoder {
     void canDecode(track.decoding).then((ok) => {
       if (this.#dead) return;
       if (!ok) {
-        const name = track.decoding.kind === 'webcodecs' ? track.decoding.config.codec : track.codec;
+        const name = track.decoding.kind === 'pcm' ? track.codec : track.decoding.config.codec;
         this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
         return;
       }
