@@ -132,3 +132,30 @@ export function alignedCorrelation(a: Float32Array, b: Float32Array, maxLag = 20
   }
   return { lag: bestLag, correlation: dot / Math.sqrt(ea * eb || 1) };
 }
+
+/** Longest run of samples that are exactly 0 (a gap), ignoring `edge` samples at both ends. */
+export function longestZeroRun(samples: Float32Array, edge = 0): number {
+  let best = 0;
+  let run = 0;
+  for (let i = edge; i < samples.length - edge; i++) {
+    run = samples[i] === 0 ? run + 1 : 0;
+    if (run > best) best = run;
+  }
+  return best;
+}
+
+/**
+ * What the design's naive decoder does: decodeAudioData on each received segment on its own,
+ * then the results end to end. Used to show that the checks above catch gaps and overlaps.
+ */
+export async function naiveSegmentDecode(bytes: Uint8Array, sampleRate: number, segment: number): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  for (let at = 0; at < bytes.length; at += segment) {
+    try {
+      parts.push((await referenceDecode(bytes.subarray(at, at + segment), sampleRate))[0]!);
+    } catch {
+      // a segment that does not decode on its own is simply lost, as in the naive player
+    }
+  }
+  return joinFloat(parts);
+}

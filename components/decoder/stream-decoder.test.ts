@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { alignedCorrelation, chunked, decodeChunks, fixture, manifest, referenceDecode } from './decoder-test-support.js';
+import { alignedCorrelation, chunked, decodeChunks, fixture, longestZeroRun, manifest, naiveSegmentDecode, referenceDecode } from './decoder-test-support.js';
 
 const FORMATS = [
   'mp3-cbr128.mp3', 'mp3-vbr-v2.mp3', 'mp3-mpeg2-22k.mp3', 'mp3-mpeg25-8k.mp3', 'mp3-mpeg25-11k.mp3',
@@ -28,10 +28,26 @@ describe('StreamDecoder: every format, streamed in 1000-byte chunks', () => {
       const frame = entry.codec === 'mpeg' ? 1152 : entry.codec === 'aac' ? 1024 : 960;
       expect(Math.abs(length - reference[0]!.length)).to.be.at.most(frame, `reference has ${reference[0]!.length}`);
       for (let c = 0; c < entry.channels; c++) {
+        // No gap inside the audio that the reference does not have too.
+        expect(longestZeroRun(run.channels[c]!, 2048)).to.be.at.most(longestZeroRun(reference[c]!, 2048) + 8);
         const { lag, correlation } = alignedCorrelation(run.channels[c]!, reference[c]!);
         expect(correlation, `channel ${c} lag ${lag}`).to.be.at.least(0.999);
         if (entry.exact) expect(lag, `channel ${c}`).to.equal(0);
       }
     });
   }
+});
+
+describe('the checks above catch a naive decoder (test of the test)', () => {
+  it('decodeAudioData per 16 KB segment, end to end: gaps, wrong length, correlation below 0.999', async () => {
+    const bytes = await fixture('mp3-cbr128.mp3');
+    const reference = (await referenceDecode(bytes, 44100))[0]!;
+    const naive = await naiveSegmentDecode(bytes, 44100, 16 * 1024);
+    const lengthOff = Math.abs(naive.length - reference.length) > 1152;
+    const gaps = longestZeroRun(naive, 2048) > longestZeroRun(reference, 2048) + 8;
+    const { correlation } = alignedCorrelation(naive, reference);
+    // Each check on its own may pass by luck; the suite asserts all of them, so one failing is enough.
+    expect(lengthOff || gaps || correlation < 0.999, `length ${naive.length}, correlation ${correlation}`).to.equal(true);
+    expect(correlation).to.be.below(0.999);
+  });
 });
