@@ -48,8 +48,16 @@ describe('StreamConnection set-up timing (real server)', function () {
         expect(at!, mark).to.be.at.least(previous);
         previous = at!;
       }
-      for (const mark of CONCURRENT) expect(timing[mark], mark).to.be.at.least(timing.answerReceived!);
-      if (run > 0) for (const mark of [...CHAIN, ...CONCURRENT]) add(mark, timing[mark]! - t0);
+      expect(timing.remoteDescriptionSet).to.be.at.least(timing.answerReceived!);
+      if (run > 0) for (const mark of CHAIN) add(mark, timing[mark]! - t0);
+      // The state-change events can come after the stream is done (and its handlers detached)
+      // on a loaded machine: count them when they came.
+      for (const mark of CONCURRENT) {
+        const at = timing[mark];
+        if (at === undefined) continue;
+        expect(at, mark).to.be.at.least(timing.answerReceived!);
+        if (run > 0) add(mark, at - t0);
+      }
       const answer = connection.serverTiming.find((metric) => metric.name === 'answer')?.duration;
       if (run > 0 && answer !== undefined) add('server answer (Server-Timing)', answer);
       if (run > 0) add('HTTP round trip incl. server', timing.answerReceived! - timing.offerSent!);
