@@ -17,6 +17,8 @@ interface TapChunk {
   type: 'chunk';
   /** Context frame of channels[*][0]. */
   startFrame: number;
+  /** Context frames the graph skipped right before this chunk (it did not render them at all). */
+  skipped: number;
   channels: Float32Array[];
 }
 type TapMessage = TapChunk | { type: 'flushed'; id: number };
@@ -33,6 +35,7 @@ function defineRecorder(name: string): void {
     private closed = false;
     /** Context frame the next quantum should start at (-1 before the first). */
     private next = -1;
+    private skipped = 0;
 
     constructor(options: AudioWorkletNodeOptions) {
       super();
@@ -46,12 +49,11 @@ function defineRecorder(name: string): void {
 
     process(inputs: Float32Array[][]): boolean {
       if (this.closed) return false;
-      // Chromium skips process() while nothing feeds the input: keep index ↔ frame exact by
-      // recording those quanta as the silence they were.
-      if (this.next >= 0) {
-        for (let frame = this.next; frame < currentFrame && this.recorded < this.maxFrames; frame += 128) {
-          this.record([], frame);
-        }
+      // The frame counter can jump when an overloaded audio thread drops render quanta: nothing
+      // was rendered in between, so nothing is recorded, and a new chunk keeps index ↔ frame exact.
+      if (this.next >= 0 && currentFrame !== this.next) {
+        this.send();
+        this.skipped += currentFrame - this.next;
       }
       if (this.recorded < this.maxFrames) this.record(inputs[0] ?? [], currentFrame);
       this.next = currentFrame + 128;
@@ -65,7 +67,7 @@ function defineRecorder(name: string): void {
       }
       for (let ch = 0; ch < 2; ch++) {
         const from = input[ch] ?? input[0];
-        if (from) this.chunk[ch]!.set(from, this.filled); // else silence: the chunk starts zeroed
+        if (from) this.chunk[ch]!.set(from, this.filled); // no input: silence (the chunk starts zeroed)
       }
       this.filled += 128;
       this.recorded += 128;
@@ -75,8 +77,9 @@ function defineRecorder(name: string): void {
     private send(): void {
       if (this.filled === 0) return;
       const channels = this.chunk.map((c) => c.slice(0, this.filled));
-      this.port.postMessage({ type: 'chunk', startFrame: this.chunkStart, channels }, channels.map((c) => c.buffer));
+      this.port.postMessage({ type: 'chunk', startFrame: this.chunkStart, skipped: this.skipped, channels }, channels.map((c) => c.buffer));
       this.filled = 0;
+      this.skipped = 0;
     }
   }
   registerProcessor(name, Recorder);
@@ -88,7 +91,7 @@ const recorderSource = `var __name = (target) => target;\n(${String(defineRecord
 export interface AudibleMoment {
   /** Context frame of the first sample above the threshold. */
   frame: number;
-  /** Index of that sample in `samples()`. */
+  /** Index of that sample in `samples()` (= frame − startFrame unless frames were skipped). */
   index: number;
   /** Page time (`performance.now()` domain) when it reaches the output device, per getOutputTimestamp(). */
   pageTime: number;
@@ -103,6 +106,11 @@ export interface OutputTap {
   readonly sampleRate: number;
   /** Context frame of the first recorded sample (undefined until the recorder has run). */
   readonly startFrame: number | undefined;
+  /**
+   * Context frames the audio thread skipped (dropped render quanta under overload) since the tap
+   * started: not in `samples()`, which holds only what was rendered, back to back.
+   */
+  readonly skippedFrames: number;
   /** Everything recorded and delivered so far, one Float32Array per channel (stereo). */
   samples(): Float32Array[];
   /** Waits until the worklet has delivered everything it recorded up to now. */
@@ -133,6 +141,12 @@ export async function createOutputTap(
     processorOptions: { maxFrames },
   });
   source.connect(node);
+  // Chromium does not run a worklet whose inputs are all inactive (e.g. a source not started yet).
+  // A started ConstantSourceNode at 0 keeps the input active, so every quantum is recorded and the
+  // silence before the source starts is counted exactly.
+  const keepAlive = new ConstantSourceNode(context, { offset: 0 });
+  keepAlive.connect(node);
+  keepAlive.start();
   // The recorder outputs silence; being connected keeps it pulled by the graph every quantum.
   node.connect(context.destination);
 
@@ -194,6 +208,9 @@ export async function createOutputTap(
     get startFrame() {
       return chunks[0]?.startFrame;
     },
+    get skippedFrames() {
+      return chunks.reduce((sum, c) => sum + c.skipped, 0);
+    },
     samples,
     flush() {
       const id = ++flushId;
@@ -224,6 +241,8 @@ export async function createOutputTap(
     close() {
       node.port.postMessage({ type: 'close' } satisfies TapCommand);
       source.disconnect(node);
+      keepAlive.stop();
+      keepAlive.disconnect();
       node.disconnect();
     },
   };
