@@ -53,6 +53,8 @@ export class NegotiationError extends Error {
 }
 
 const NEGOTIATION_STEP_TIMEOUT_MS = 5000;
+/** How long a server-ended channel may take to close before the peer is closed anyway. */
+const GRACEFUL_CLOSE_MS = 2000;
 
 export class Peer {
   readonly createdAt = performance.now();
@@ -120,6 +122,11 @@ export class Peer {
   async shutdown(): Promise<void> {
     if (this.session !== undefined && this.closing === undefined) {
       await this.session.fail('SHUTTING_DOWN', 'the server is shutting down');
+      // Give the error message a moment to reach the client before the peer goes.
+      const deadline = Date.now() + 1000;
+      while (this.closing === undefined && this.channel?.readyState === 'closing' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
     }
     await this.close('shutdown');
   }
@@ -180,8 +187,8 @@ export class Peer {
     channel.binaryType = 'arraybuffer';
     // wrtc invokes these from native callbacks: defer the close so we never tear the peer
     // down from inside one of its own events.
-    channel.onclose = () => this.closeSoon('channel-closed');
-    channel.onerror = () => this.closeSoon('channel-closed');
+    channel.onclose = () => this.closeSoon(this.endReason ?? 'channel-closed');
+    channel.onerror = () => this.closeSoon(this.endReason ?? 'channel-closed');
     channel.onmessage = (event: MessageEvent) => this.session?.message(event.data);
     channel.onopen = () => this.opened(channel);
     if (channel.readyState === 'open') this.opened(channel);
@@ -220,8 +227,30 @@ export class Peer {
       this.later(() => void this.close('complete'), this.options.timeouts.completeLingerMs, 'linger');
       return;
     }
-    this.closeSoon(reason);
+    if (reason === 'send-failed') return this.closeSoon(reason);
+    this.endGracefully(reason);
   }
+
+  /**
+   * Ends a stream the server gave up on (error, test fault) without losing its last messages: a
+   * pc.close() right after send() drops what SCTP has not delivered yet (seen with Chromium),
+   * whereas closing the channel first resets its stream only after the queued data. The peer
+   * itself closes when the channel reports closed, or after a short wait.
+   */
+  private endGracefully(reason: PeerCloseReason): void {
+    if (this.closing !== undefined || this.endReason !== undefined) return;
+    this.endReason = reason;
+    const channel = this.channel;
+    try {
+      if (channel !== undefined && channel.readyState === 'open') channel.close();
+    } catch {
+      // closing already
+    }
+    this.later(() => void this.close(reason), GRACEFUL_CLOSE_MS, 'graceful');
+  }
+
+  /** Set once the server decided to end the stream; the close that follows reports it. */
+  private endReason: PeerCloseReason | undefined;
 
   private connectionChanged(): void {
     const state = this.pc?.connectionState;
