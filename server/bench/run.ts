@@ -196,17 +196,32 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     '\n\n¹ ours: the element\'s `timing.firstChunk`; native: the first body byte of the `/media/` response, timestamped by a pass-through proxy (the page has no event for it).\n' +
     '² first |x| > 1e-3 reaching the output device (output tap on everything connected to the AudioContext destination, `getOutputTimestamp()`); native is routed through `createMediaElementSource`. The AudioContext is created and running before `play()` for both.\n';
 
-  // Where our set-up time goes: each `timing` mark, ms from play() (negative = before play()).
-  const breakdown: string[][] = [];
-  for (const c of START_CASES.filter((startCase) => startCase.player === 'ours')) {
-    const marks = new Set(samples.get(c.id)!.flatMap((s) => Object.keys(s.timing)));
-    const ordered = [...marks].map((mark) => [mark, summaryOf(c.id, (s) => s.timing[mark] ?? Number.NaN)] as const).sort((a, b) => a[1].median - b[1].median);
-    breakdown.push([c.id, ...ordered.map(([mark, summary]) => `${mark} ${formatNumber(summary.median)}`)]);
-  }
-  if (breakdown.length) {
-    markdown += `\n### Our set-up, the element's public \`timing\` marks — median ms from \`playRequested\`\n\n`;
-    markdown += breakdown.map(([id, ...marks]) => `- **${id}**: ${marks.join(' → ')}`).join('\n') + '\n';
-  }
+  // Where our set-up time goes: step durations from the element's `timing` marks (+ the server's
+  // Server-Timing for its answer and gathering wait, + the tap's first audible sample).
+  const ourCases = START_CASES.filter((startCase) => startCase.player === 'ours');
+  const step = (t: Record<string, number>, to: string, from: string) => (t[to] !== undefined && t[from] !== undefined ? t[to]! - t[from]! : Number.NaN);
+  const STEPS: [string, (t: Record<string, number>) => number][] = [
+    ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
+    ['set local description → POST sent', (t) => step(t, 'offerSent', 'offerCreated')],
+    ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
+    ['server: answer (Server-Timing `answer`)', (t) => t['server.answer'] ?? Number.NaN],
+    ['  of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
+    ['set remote description', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
+    ['ICE connectivity (→ iceConnected)', (t) => step(t, 'iceConnected', 'remoteDescriptionSet')],
+    ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
+    ['metadata message', (t) => step(t, 'metadata', 'channelOpen')],
+    ['first chunk (after metadata, or after start on a pre-connection)', (t) => step(t, 'firstChunk', t.startSent !== undefined ? 'startSent' : 'metadata')],
+    ['first decoded block', (t) => step(t, 'firstDecoded', 'firstChunk')],
+    ['→ playing (start rule, engine start)', (t) => step(t, 'playing', t.firstDecoded !== undefined && t.firstDecoded > 0 ? 'firstDecoded' : 'playRequested')],
+    ['→ first audible at the output (tap)', (t) => step(t, 'audible', 'playing')],
+    ['**play() → first audible**', (t) => t.audible ?? Number.NaN],
+  ];
+  markdown += `\n### Where our set-up time goes — median ms per step, from the element's public \`timing\`\n\n`;
+  markdown += markdownTable(
+    ['step', ...ourCases.map((c) => c.id)],
+    STEPS.map(([label, pick]) => [label, ...ourCases.map((c) => formatNumber(summaryOf(c.id, (s) => pick(s.timing)).median))]),
+  );
+  markdown += '\n\nWith preload=metadata/auto the steps up to the metadata (and for auto the first chunk and decode) happen before play(). Raw marks (ms from `playRequested`) are in the JSON.\n';
   markdown += `\n### Signaling recipe, bare RTCPeerConnection — median (p95) ms from \`new RTCPeerConnection\`\n\n`;
   markdown += markdownTable(
     ['recipe', 'n', 'offer posted', 'first chunk'],
@@ -278,7 +293,7 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
 async function decodeSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
   const browserPid = browser.process()!.pid!;
-  const raw: Record<string, Record<'ours' | 'native', { cpuMs: number; wallMs: number; seconds: number }[]>> = {};
+  const raw: Record<string, Record<'ours' | 'native', { cpuMs: number; wallMs: number; seconds: number; firstPcmMs: number; maxHeldBytes: number }[]>> = {};
   try {
     for (const entry of media.decode) {
       raw[entry.format] = { ours: [], native: [] };
@@ -293,7 +308,7 @@ async function decodeSection(browser: Browser, media: BenchMedia, runs: number):
               const result = await runPage.call('decode', { mode, mimeType: entry.mimeType });
               const cpuMs = treeCpuMs(browserPid) - cpu0;
               if (!(result.seconds > DECODE_SECONDS - 2)) throw new Error(`decoded ${result.seconds} s of a ${DECODE_SECONDS} s file`);
-              return { cpuMs, wallMs: result.wallMs, seconds: result.seconds };
+              return { cpuMs, wallMs: result.wallMs, seconds: result.seconds, firstPcmMs: result.firstPcmMs ?? Number.NaN, maxHeldBytes: result.maxHeldBytes ?? Number.NaN };
             } finally {
               await runPage.close();
             }
@@ -318,11 +333,13 @@ async function decodeSection(browser: Browser, media: BenchMedia, runs: number):
       formatSummary(native),
       formatSummary(summarize(modes.native.map(wallPerMinute))),
       ratio(ours, native),
+      formatSummary(summarize(modes.ours.map((s) => s.firstPcmMs))),
+      formatSummary(summarize(modes.ours.map((s) => s.maxHeldBytes / 1024)), 0),
     ];
   });
   let markdown = `### Decode cost per minute of audio (${DECODE_SECONDS} s files) — median (p95), ${runs} runs\n\n`;
-  markdown += markdownTable(['format', 'ours CPU ms/min', 'ours wall ms/min', '`decodeAudioData` CPU ms/min', '`decodeAudioData` wall ms/min', 'CPU ours/native'], rows);
-  markdown += `\n\nCPU = all Chromium processes (/proc, 10 ms ticks) around the decode call; the file is fetched before. Ours: ${page.modules.decodeBench === 'missing' ? '`StreamDecoder` (components/decoder/stream-decoder.ts) fed 64 KiB pushes, horizon unlimited' : page.modules.decodeBench}.\n`;
+  markdown += markdownTable(['format', 'ours CPU ms/min', 'ours wall ms/min', '`decodeAudioData` CPU ms/min', '`decodeAudioData` wall ms/min', 'CPU ours/native', 'ours: first PCM ms', 'ours: max held KiB'], rows);
+  markdown += `\n\nCPU = all Chromium processes (/proc, 10 ms ticks) around the decode call; the file is fetched before. Ours: \`measureStreamingDecode\` (components/decoder/decode-bench.ts: StreamDecoder fed 64 KiB pushes, yielding between them, no horizon); native: its \`measureOneShotDecode\` (\`decodeAudioData\` of the whole file).\n`;
   return { markdown, raw };
 }
 
@@ -449,7 +466,7 @@ async function main(): Promise<void> {
   console.log(markdown);
   writeFileSync(
     options.json,
-    JSON.stringify({ machine, options: { ...options, only: [...options.only] }, elapsedSeconds: (Date.now() - startedAt) / 1000, pageModules: page?.modules, failures, sections }, null, 2),
+    JSON.stringify({ machine, options: { ...options, only: [...options.only] }, elapsedSeconds: (Date.now() - startedAt) / 1000, failures, sections }, null, 2),
   );
   log(`raw samples: ${options.json} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
   if (failures.length) {

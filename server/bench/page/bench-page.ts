@@ -6,12 +6,10 @@
  */
 import { connectQuietly, onDestinationConnect } from './connect-hook.js'; // first: sees every connect
 import '../../../components/rtc-audio-player.js';
-import { decodeBench, decodeBenchAvailable } from 'bench:decode-bench';
 import { sharedAudioContext } from '../../../components/playback/audio-context.js';
 import { createOutputTap, type OutputTap } from '../../../components/test/output-tap.js';
 import { StreamConnection } from '../../../components/connection/stream-connection.js';
-import { StreamDecoder } from '../../../components/decoder/stream-decoder.js';
-import { MAX_CHUNK_SIZE } from '../../../components/protocol.js';
+import { measureOneShotDecode, measureStreamingDecode } from '../../../components/decoder/decode-bench.js';
 
 interface PlayerLike extends HTMLElement {
   play(): Promise<void>;
@@ -115,6 +113,12 @@ async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): 
   return { ...result, timing: {} };
 }
 
+function offerServerTiming(): PerformanceServerTiming[] {
+  const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+  const offer = entries.filter((entry) => new URL(entry.name).pathname === '/api/offer').at(-1);
+  return offer ? [...offer.serverTiming] : [];
+}
+
 function relativeTiming(timing: Readonly<Record<string, unknown>> | undefined, origin: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [name, value] of Object.entries(timing ?? {})) if (typeof value === 'number' && Number.isFinite(value)) out[name] = value - origin;
@@ -139,7 +143,11 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
   const result = await measurePlay(tap, player, () => player.play());
   // Marks are performance.now() values; relative to the element's own playRequested mark.
   const requested = player.timing?.playRequested;
-  const timing = relativeTiming(player.timing, typeof requested === 'number' ? requested : result.playEpochMs - performance.timeOrigin);
+  const origin = typeof requested === 'number' ? requested : result.playEpochMs - performance.timeOrigin;
+  const timing = relativeTiming(player.timing, origin);
+  // The server's own account of its answer (Server-Timing on POST /api/offer, via Resource Timing).
+  for (const metric of offerServerTiming()) timing[`server.${metric.name}`] = metric.duration;
+  timing.audible = result.audibleMs + (result.playEpochMs - performance.timeOrigin - origin);
   player.stop();
   return { ...result, timing };
 }
@@ -232,43 +240,16 @@ async function loadForDecode(options: { src: string }): Promise<number> {
   return decodeBytes.byteLength;
 }
 
-async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): Promise<{ seconds: number; wallMs: number }> {
+/** One decode of the loaded file: ours (StreamDecoder fed 64 KiB pushes) or one-shot decodeAudioData. */
+async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): Promise<{ seconds: number; wallMs: number; firstPcmMs?: number; maxHeldBytes?: number }> {
   if (!decodeBytes) throw new Error('loadForDecode() first');
-  const startedAt = performance.now();
+  const bytes = new Uint8Array(decodeBytes);
   if (options.mode === 'native') {
-    const buffer = await context.decodeAudioData(decodeBytes.slice(0));
-    return { seconds: buffer.duration, wallMs: performance.now() - startedAt };
+    const result = await measureOneShotDecode(bytes, context.sampleRate);
+    return { seconds: result.audioSeconds, wallMs: result.wallMs };
   }
-  if (decodeBenchAvailable) {
-    const run = decodeBench.measureStreamingDecode ?? decodeBench.default;
-    if (typeof run !== 'function') throw new Error(`decode-bench exports no measureStreamingDecode(): ${Object.keys(decodeBench).join(', ')}`);
-    const result = (await run(new Uint8Array(decodeBytes), { mimeType: options.mimeType })) as { seconds?: number; decodedSeconds?: number };
-    return { seconds: result.decodedSeconds ?? result.seconds ?? Number.NaN, wallMs: performance.now() - startedAt };
-  }
-  const seconds = await streamDecode(new Uint8Array(decodeBytes), options.mimeType);
-  return { seconds, wallMs: performance.now() - startedAt };
-}
-
-/** Our StreamDecoder fed the file in 64 KiB chunks (as the DataChannel delivers it), no horizon. */
-function streamDecode(bytes: Uint8Array, mimeType: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const decoder = new StreamDecoder({
-      mimeType,
-      onPcm: () => undefined,
-      onInfo: () => undefined,
-      onError: (error) => {
-        decoder.destroy();
-        reject(error);
-      },
-    });
-    decoder.setHorizon(1e9);
-    for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK_SIZE) decoder.push(bytes.subarray(offset, offset + MAX_CHUNK_SIZE));
-    decoder.end().then(() => {
-      const seconds = decoder.decodedSeconds;
-      decoder.destroy();
-      resolve(seconds);
-    }, reject);
-  });
+  const result = await measureStreamingDecode(bytes, options.mimeType);
+  return { seconds: result.audioSeconds, wallMs: result.wallMs, firstPcmMs: result.firstPcmMs, maxHeldBytes: result.maxHeldBytes };
 }
 
 // Memory: play for a while, then the driver reads heap and process memory.
@@ -292,6 +273,6 @@ async function playFor(options: { player: 'ours' | 'native'; src: string; second
   return { position: position() };
 }
 
-const bench = { ready: () => ready.then(() => ({ decoder: decodeBenchAvailable ? 'components/decoder/decode-bench.ts' : 'StreamDecoder, 64 KiB pushes', sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, setupRecipe, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
+const bench = { ready: () => ready.then(() => ({ sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, setupRecipe, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
 export type BenchApi = typeof bench;
 (window as unknown as { bench: BenchApi }).bench = bench;
