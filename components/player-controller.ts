@@ -13,14 +13,14 @@
  *   `cause` = the last error); `retry()` continues from the position.
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { backoffDelay, DEFAULT_BACKOFF } from './connection/backoff.js';
 import { audioContextNeedsGesture } from './playback/audio-context.js';
 import type { ConnectionMark } from './connection/stream-connection.js';
 import { PlayerError } from './errors.js';
 import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
 import { PlayerPipeline, type ChunkObserver } from './player-pipeline.js';
 import { isActive, transition, type PlayerEvent, type PlayerState } from './player-state.js';
-import { recoveryFor, retryDelay } from './recovery.js';
+import { recoveryFor } from './recovery.js';
+import { RetrySchedule, watchNetworkReturn } from './retry-schedule.js';
 import { canStart, startProgress } from './start-rule.js';
 
 export type Preload = 'none' | 'metadata' | 'auto';
@@ -69,14 +69,13 @@ export class PlayerController implements ReactiveController {
   #error: PlayerError | null = null;
   #pipeline: PlayerPipeline | undefined;
   #wantPlay = false;
-  #attempt = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
-  #reconnectPending = false;
+  readonly #retries: RetrySchedule;
+  #unwatchNetwork: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
   #visibility: IntersectionObserver | undefined;
   #lastTime = 0;
-  #lastProgressBytes = -1;
+  #lastProgressBytes = 0;
   #duration = Number.NaN;
   #endedBuffered = 0;
   #startReached = false;
@@ -95,6 +94,7 @@ export class PlayerController implements ReactiveController {
   constructor(host: ControllerHost, config: () => PlayerConfig) {
     this.#host = host;
     this.#config = config;
+    this.#retries = new RetrySchedule(() => this.#config().maxRetries);
     host.addController(this);
   }
 
@@ -167,15 +167,15 @@ export class PlayerController implements ReactiveController {
   // Lifecycle
 
   hostConnected(): void {
-    window.addEventListener('online', this.#onOnline);
-    document.addEventListener('visibilitychange', this.#onVisibility);
+    // A pending reconnect runs at once when the network or the page comes back.
+    this.#unwatchNetwork ??= watchNetworkReturn(() => this.#retries.wake());
     this.#observeVisibility();
   }
 
   hostDisconnected(): void {
     // A removed element holds nothing: no peer, no timers, no audio nodes.
-    window.removeEventListener('online', this.#onOnline);
-    document.removeEventListener('visibilitychange', this.#onVisibility);
+    this.#unwatchNetwork?.();
+    this.#unwatchNetwork = undefined;
     this.#visibility?.disconnect();
     this.#visibility = undefined;
     this.#teardown(new PlayerError('ABORTED', 'the element was removed from the document'));
@@ -191,6 +191,7 @@ export class PlayerController implements ReactiveController {
     this.#error = null;
     this.#timing = {};
     this.#stats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: this.#stats.illegalTransitions };
+    this.#lastProgressBytes = 0;
     this.#setDuration(Number.NaN);
     if (this.#state !== 'idle') this.#move('reset');
     if (hadStream) this.#emit('emptied');
@@ -290,7 +291,7 @@ export class PlayerController implements ReactiveController {
           if (info.duration !== undefined) this.#setDuration(info.duration);
         },
         complete: () => {
-          this.#clearReconnect();
+          this.#retries.cancel();
           this.#checkStart();
         },
         connectionError: (error) => this.#onConnectionError(pipeline, error),
@@ -318,7 +319,7 @@ export class PlayerController implements ReactiveController {
     this.#error = null;
     this.#startReached = false;
     this.#timing = this.#wantPlay ? { playRequested: performance.now() } : {};
-    this.#attempt = 0;
+    this.#retries.succeeded();
     this.#move('connect');
     this.#clearIdleTimer();
     const pipeline = (this.#pipeline ??= this.#newPipeline());
@@ -377,41 +378,27 @@ export class PlayerController implements ReactiveController {
       this.#fail(error);
       return;
     }
-    if (this.#attempt >= this.#config().maxRetries) {
-      this.#fail(new PlayerError('RETRIES_EXHAUSTED', `gave up after ${this.#attempt} retries: ${error.message}`, { cause: error, fatal: true, ...(error.status === undefined ? {} : { status: error.status }), ...(error.detail === undefined ? {} : { detail: error.detail }) }));
+    const delay = this.#retries.schedule(() => {
+      if (this.#pipeline === pipeline && !pipeline.complete) this.#connect(pipeline, false);
+    }, error.retryAfterMs ?? 0);
+    if (delay === undefined) {
+      const attempts = this.#retries.attempt;
+      this.#fail(new PlayerError('RETRIES_EXHAUSTED', `gave up after ${attempts} ${attempts === 1 ? 'retry' : 'retries'}: ${error.message}`, {
+        cause: error,
+        fatal: true,
+        ...(error.status === undefined ? {} : { status: error.status }),
+        ...(error.detail === undefined ? {} : { detail: error.detail }),
+      }));
       return;
     }
-    const delay = retryDelay(backoffDelay(this.#attempt, { ...DEFAULT_BACKOFF, retries: this.#config().maxRetries }), error);
-    this.#attempt += 1;
     this.#reconnecting = true;
-    this.#reconnectPending = true;
-    this.#reconnectTimer = setTimeout(this.#reconnectNow, delay);
     this.#host.requestUpdate();
   }
-
-  readonly #reconnectNow = (): void => {
-    if (!this.#reconnectPending) return;
-    this.#clearReconnect();
-    const pipeline = this.#pipeline;
-    if (!pipeline || pipeline.complete) return;
-    this.#connect(pipeline, false);
-  };
-
-  #clearReconnect(): void {
-    this.#reconnectPending = false;
-    if (this.#reconnectTimer !== undefined) clearTimeout(this.#reconnectTimer);
-    this.#reconnectTimer = undefined;
-  }
-
-  readonly #onOnline = (): void => this.#reconnectNow();
-  readonly #onVisibility = (): void => {
-    if (document.visibilityState === 'visible') this.#reconnectNow();
-  };
 
   #onBytes(pipeline: PlayerPipeline, count: number): void {
     this.#stats.bytesReceived += count;
     // Progress made on this connection: the retry budget is for failures in a row.
-    this.#attempt = 0;
+    this.#retries.succeeded();
     if (this.#pipeline === pipeline) this.#checkStart();
   }
 
@@ -597,7 +584,7 @@ export class PlayerController implements ReactiveController {
 
   #fail(error: PlayerError): void {
     if (this.#state === 'error' || this.#state === 'stopped') return;
-    this.#clearReconnect();
+    this.#retries.cancel();
     this.#reconnecting = false;
     this.#lastTime = this.currentTime;
     // Keep position and buffer (retry continues from here) but no peer while nobody asks.
@@ -622,7 +609,7 @@ export class PlayerController implements ReactiveController {
 
   /** Drops the pipeline (peer, decoder, audio nodes) and every timer. */
   #release(): void {
-    this.#clearReconnect();
+    this.#retries.cancel();
     this.#clearIdleTimer();
     this.#stopTick();
     this.#reconnecting = false;

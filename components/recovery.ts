@@ -37,7 +37,3 @@ export function recoveryFor(error: PlayerError): Recovery {
   }
 }
 
-/** Wait before reconnect attempt `attempt`: the backoff, or longer when the server asked for it. */
-export function retryDelay(backoffMs: number, error: PlayerError): number {
-  return Math.max(backoffMs, error.retryAfterMs ?? 0);
-}

@@ -145,7 +145,7 @@ describe('<rtc-audio-player> end to end', () => {
     await waitFor('activePeers 0 after removal', async () => (await activePeers(server)) === 0, 8000);
   });
   it('a pre-connection the server closes for idleness is dropped quietly; play() still works', async () => {
-    const idleServer = await startServer({ DEFER_START_IDLE_MS: '300' });
+    const idleServer = await startServer({ DEFER_START_IDLE_MS: '1500' });
     try {
       const mounted = mount({ src: MUSIC, server: idleServer, bufferSeconds: 2, preload: 'metadata' });
       player = mounted.player;
