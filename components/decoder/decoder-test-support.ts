@@ -54,7 +54,12 @@ export function chunked(bytes: Uint8Array, size: number | number[]): Uint8Array[
 }
 
 /** Streams `chunks` through a StreamDecoder with an unlimited horizon and collects everything. */
-export async function decodeChunks(chunks: Uint8Array[], mimeType: string, horizon = 1e9): Promise<DecodeRun> {
+export async function decodeChunks(
+  chunks: Uint8Array[],
+  mimeType: string,
+  horizon = 1e9,
+  decoderKind: 'auto' | 'segments' = 'auto',
+): Promise<DecodeRun> {
   const parts: Float32Array[][] = [];
   const run: DecodeRun = {
     channels: [],
@@ -69,6 +74,7 @@ export async function decodeChunks(chunks: Uint8Array[], mimeType: string, horiz
   let next = 0;
   const decoder = new StreamDecoder({
     mimeType,
+    decoder: decoderKind,
     onPcm: (block: PcmBlock) => {
       if (block.startFrame !== next && !run.contiguityError) {
         run.contiguityError = `block ${run.blocks} starts at ${block.startFrame}, expected ${next}`;

@@ -38,6 +38,26 @@ describe('StreamDecoder: every format, streamed in 1000-byte chunks', () => {
   }
 });
 
+describe('StreamDecoder fallback without WebCodecs: decodeAudioData on frame-aligned segments', () => {
+  for (const name of ['mp3-cbr128.mp3', 'mp3-vbr-v2.mp3', 'mp3-mpeg2-22k.mp3', 'mp3-mpeg25-11k.mp3', 'aac-adts.aac', 'flac.flac']) {
+    it(`${name}: same length and samples as the WebCodecs path`, async () => {
+      const entry = (await manifest())[name]!;
+      const bytes = await fixture(name);
+      const webcodecs = await decodeChunks(chunked(bytes, 1000), entry.mimeType);
+      const segments = await decodeChunks(chunked(bytes, 1000), entry.mimeType, 1e9, 'segments');
+      expect(segments.errors.map((e) => e.message)).to.deep.equal([]);
+      expect(segments.contiguityError).to.equal(undefined);
+      expect(segments.channels[0]!.length).to.equal(webcodecs.channels[0]!.length);
+      for (let c = 0; c < entry.channels; c++) {
+        expect(longestZeroRun(segments.channels[c]!, 2048)).to.be.at.most(longestZeroRun(webcodecs.channels[c]!, 2048) + 8);
+        const { lag, correlation } = alignedCorrelation(segments.channels[c]!, webcodecs.channels[c]!);
+        expect(lag).to.equal(0);
+        expect(correlation).to.be.at.least(0.999);
+      }
+    });
+  }
+});
+
 describe('the checks above catch a naive decoder (test of the test)', () => {
   it('decodeAudioData per 16 KB segment, end to end: gaps, wrong length, correlation below 0.999', async () => {
     const bytes = await fixture('mp3-cbr128.mp3');

@@ -17,6 +17,7 @@ import { canBatch, canDecode, createBackend, type DecodeBackend, type DecodedPcm
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
+import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
 import { WavSource } from './wav-source.js';
 
@@ -31,6 +32,11 @@ export interface StreamDecoderOptions {
   onError(error: PlayerError): void;
   /** Garbage skipped by resync (non-fatal). */
   onDiscontinuity?(skippedBytes: number): void;
+  /**
+   * 'auto' (default): WebCodecs where the browser has the codec, else decodeAudioData on
+   * frame-aligned segments. 'segments' forces that fallback (tests, comparisons).
+   */
+  decoder?: 'auto' | 'segments';
 }
 
 /** One entry of the sparse seek index: the frame at `byteOffset` starts at timeline `frame`. */
@@ -44,6 +50,8 @@ export const DEFAULT_HORIZON_SECONDS = 30;
 const MAX_PENDING_FRAMES = 48;
 /** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
 const MAX_BATCH = 16;
+/** Most frames per decodeAudioData segment in the fallback (its per-call cost is high). */
+const MAX_SEGMENT_BATCH = 48;
 /** Consecutive decode failures that end the stream. */
 const MAX_CONSECUTIVE_FAILURES = 3;
 
@@ -69,7 +77,8 @@ export class StreamDecoder {
   /** Output samples not yet matched to an in-flight frame (outputs and frames need not be 1:1). */
   #outputCredit = 0;
   #batch = 1;
-  #batchable = false;
+  #maxBatch = 1;
+  #segmentPlan: SegmentPlan | undefined;
   /** Header samples of all frames parsed (decoder domain, before our trim). */
   #parsedSamples = 0;
   #horizonFrames: number | undefined;
@@ -223,14 +232,19 @@ export class StreamDecoder {
     this.#trimmer = new TimelineTrimmer(track.skip, track.totalFrames);
     this.#horizonFrames = this.#horizonSeconds * track.sampleRate;
     this.#publishInfo();
-    void canDecode(track.decoding).then((ok) => {
+    const forceSegments = this.#options.decoder === 'segments' && track.decoding.kind === 'webcodecs';
+    void (forceSegments ? Promise.resolve(false) : canDecode(track.decoding)).then((ok) => {
       if (this.#dead) return;
       if (!ok) {
-        const name = track.decoding.kind === 'pcm' ? track.codec : track.decoding.config.codec;
-        this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
-        return;
+        const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
+        this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
+        if (!this.#segmentPlan || typeof OfflineAudioContext === 'undefined') {
+          const name = track.decoding.kind === 'pcm' ? track.codec : track.decoding.config.codec;
+          this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
+          return;
+        }
       }
-      this.#batchable = canBatch(track.decoding);
+      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
       this.#newBackend();
       this.#pump();
     });
@@ -238,10 +252,13 @@ export class StreamDecoder {
 
   #newBackend(): void {
     const track = this.#track!;
-    this.#backend = createBackend(track.decoding, track.channelCount, track.sampleRate, {
-      output: (pcm) => this.#onOutput(pcm),
-      error: (error) => this.#onDecodeError(error),
-    });
+    const callbacks = {
+      output: (pcm: DecodedPcm) => this.#onOutput(pcm),
+      error: (error: unknown) => this.#onDecodeError(error),
+    };
+    this.#backend = this.#segmentPlan
+      ? new SegmentBackend(this.#segmentPlan, track.sampleRate, track.channelCount, callbacks)
+      : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
     this.#backendReady = true;
   }
 
@@ -286,9 +303,9 @@ export class StreamDecoder {
     try {
       const backend = this.#backend;
       if (!backend || !this.#backendReady) return;
-      while (this.#queueHead < this.#queue.length && this.#inFlight.length < MAX_PENDING_FRAMES && !this.#dead) {
+      while (this.#queueHead < this.#queue.length && this.#inFlight.length < Math.max(MAX_PENDING_FRAMES, 2 * this.#maxBatch) && !this.#dead) {
         const batch: QueuedFrame[] = [];
-        const limit = this.#batchable ? this.#batch : 1;
+        const limit = Math.max(Math.min(this.#batch, this.#maxBatch), this.#segmentPlan?.minFrames ?? 1);
         while (batch.length < limit && this.#queueHead < this.#queue.length) {
           const frame = this.#queue[this.#queueHead]!;
           if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
@@ -299,7 +316,14 @@ export class StreamDecoder {
           batch.push(frame);
         }
         if (batch.length === 0) break;
-        this.#batch = Math.min(MAX_BATCH, this.#batch * 2);
+        if (batch.length < (this.#segmentPlan?.minFrames ?? 1) && !this.#ended && this.#queueHead >= this.#queue.length) {
+          // Too small a segment for the fallback: wait for more frames (put them back).
+          this.#queueHead -= batch.length;
+          this.#inFlight.length -= batch.length;
+          for (const frame of batch) (this.#queuedBytes += frame.data.length), (this.#inFlightBytes -= frame.data.length);
+          break;
+        }
+        this.#batch = Math.min(this.#maxBatch, this.#batch * 2);
         try {
           backend.decode(batch);
         } catch (error) {
@@ -362,7 +386,7 @@ export class StreamDecoder {
     this.#backend?.close();
     this.#backend = undefined;
     this.#backendReady = false;
-    const lost = this.#inFlight;
+    const [lost, ...retry] = this.#inFlight;
     this.#inFlight = [];
     this.#inFlightBytes = 0;
     this.#outputCredit = 0;
@@ -371,14 +395,18 @@ export class StreamDecoder {
       this.#fail('DECODE_FAILED', `decoding failed ${this.#failures} times in a row`, error);
       return;
     }
-    const track = this.#track!;
-    for (const frame of lost) {
+    // The oldest frame without output is the likely culprit: its time becomes silence; the
+    // frames after it go to the new decoder again.
+    if (lost) {
+      const track = this.#track!;
       const block = this.#trimmer!.place(
-        Array.from({ length: track.channelCount }, () => new Float32Array(frame.samples)),
+        Array.from({ length: track.channelCount }, () => new Float32Array(lost.samples)),
         track.sampleRate,
       );
       if (block) this.#options.onPcm(block);
     }
+    this.#queue.splice(this.#queueHead, 0, ...retry);
+    for (const frame of retry) this.#queuedBytes += frame.data.length;
     this.#flushing = false;
     this.#newBackend();
     this.#pump();
