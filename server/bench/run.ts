@@ -24,57 +24,7 @@ import { runLoadSection, type LoadResult } from './load/load-bench.js';
 import { prepareMedia, DECODE_SECONDS, type BenchMedia } from './media.js';
 import { formatNumber, formatSummary, markdownTable, ratio, summarize } from './stats.js';
 import { startTimingProxy } from './timing-proxy.js';
-
-const SECTIONS = ['startup', 'throughput', 'decode', 'memory', 'load'] as const;
-type Section = (typeof SECTIONS)[number];
-
-interface Options {
-  only: Set<Section>;
-  runs: number;
-  listeners: number[];
-  json: string;
-  memorySeconds: number;
-  loadWindowSeconds: number;
-}
-
-function parseArgs(argv: string[]): Options {
-  const options: Options = {
-    only: new Set(SECTIONS),
-    runs: 5,
-    listeners: [100, 500],
-    json: path.join(projectRoot, 'bench-results.json'),
-    memorySeconds: 10,
-    loadWindowSeconds: 10,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i]!;
-    const value = argv[i + 1];
-    const need = (): string => {
-      if (value === undefined) throw new Error(`${flag} needs a value`);
-      i++;
-      return value;
-    };
-    const positive = (text: string): number => {
-      const number = Number(text);
-      if (!Number.isInteger(number) || number < 1) throw new Error(`${flag}: expected a positive integer, got "${text}"`);
-      return number;
-    };
-    if (flag === '--only') {
-      const names = need().split(',').map((name) => name.trim());
-      for (const name of names) if (!SECTIONS.includes(name as Section)) throw new Error(`--only: unknown section "${name}" (sections: ${SECTIONS.join(', ')})`);
-      options.only = new Set(names as Section[]);
-    } else if (flag === '--runs') options.runs = positive(need());
-    else if (flag === '--listeners') options.listeners = need().split(',').map(positive);
-    else if (flag === '--json') options.json = path.resolve(need());
-    else if (flag === '--memory-seconds') options.memorySeconds = positive(need());
-    else if (flag === '--load-window') options.loadWindowSeconds = positive(need());
-    else if (flag === '--help' || flag === '-h') {
-      console.log(readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1, 8).join('\n').replace(/^ \* ?/gm, ''));
-      process.exit(0);
-    } else throw new Error(`unknown argument "${flag}" (try --help)`);
-  }
-  return options;
-}
+import { parseArgs, USAGE, UsageError, type Section } from './cli.js';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
@@ -430,7 +380,11 @@ function machineInfo() {
 let page: Awaited<ReturnType<typeof buildBenchPage>>;
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseArgs(process.argv.slice(2), process.cwd(), path.join(projectRoot, 'bench-results.json'));
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
   if (process.env.RTC_IN_NETNS !== '1') log('warning: not inside the loopback-only namespace (use `npm run bench`)');
   const startedAt = Date.now();
   const media = await prepareMedia(projectRoot, log);
@@ -477,6 +431,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(error.message);
+    process.exit(2);
+  }
   log(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
   process.exit(1);
 });
