@@ -123,4 +123,18 @@ describe('<rtc-audio-player> element', () => {
     play.focus();
     expect(el.shadowRoot!.activeElement).to.equal(play);
   });
+  it('autoplay plays once connected, without a call to play()', async () => {
+    const el = await fixture<RtcAudioPlayer>(html`<rtc-audio-player
+      autoplay src="a.mp3" server="http://127.0.0.1:9" max-retries="0" preload="none"
+    ></rtc-audio-player>`);
+    expect(el.autoplay).to.equal(true);
+    // The server is a closed port: the attempt it made shows up as the named error.
+    if (el.state !== 'error') {
+      expect(el.paused).to.equal(false);
+      await new Promise<void>((resolve) => el.addEventListener('error', () => resolve(), { once: true }));
+    }
+    expect(el.error!.code).to.equal('RETRIES_EXHAUSTED');
+    expect(el.state).to.equal('error');
+    expect(el.paused).to.equal(true);
+  });
 });
