@@ -303,7 +303,7 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
     { label: '5 min', src: media.fiveMinutes },
     { label: '60 min', src: media.sixtyMinutes },
   ];
-  type MemorySample = { heapMb: number; rendererRssMb: number; position: number };
+  type MemorySample = { heapMb: number; peakHeapMb: number; rendererRssMb: number; peakRendererRssMb: number; position: number };
   const raw: Record<string, MemorySample[]> = {};
   try {
     for (let run = 0; run < runs; run++) {
@@ -315,12 +315,31 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
           const sample = await attempt('memory', `${key} run ${run + 1}`, async () => {
             const runPage = await openRunPage(browser, server.url + page.pagePath);
             try {
-              const { position } = await runPage.call('playFor', { player, src: track.src, seconds });
+              // Peak: sampled every 500 ms while it plays (no GC forced); final: after a forced GC.
+              let peakHeap = 0;
+              let peakRss = 0;
+              let playing = true;
+              const sampler = (async () => {
+                while (playing) {
+                  const metrics = await runPage.page.metrics().catch(() => undefined);
+                  peakHeap = Math.max(peakHeap, metrics?.JSHeapUsedSize ?? 0);
+                  peakRss = Math.max(peakRss, ...rendererRssKb(browserPid));
+                  await new Promise((resolve) => setTimeout(resolve, 500));
+                }
+              })();
+              const { position } = await runPage.call('playFor', { player, src: track.src, seconds }).finally(() => (playing = false));
+              await sampler;
               const session = await runPage.page.createCDPSession();
               await session.send('HeapProfiler.collectGarbage');
               const metrics = await runPage.page.metrics();
               await session.detach();
-              return { heapMb: (metrics.JSHeapUsedSize ?? Number.NaN) / 1048576, rendererRssMb: Math.max(...rendererRssKb(browserPid)) / 1024, position };
+              return {
+                heapMb: (metrics.JSHeapUsedSize ?? Number.NaN) / 1048576,
+                peakHeapMb: peakHeap / 1048576,
+                rendererRssMb: Math.max(...rendererRssKb(browserPid)) / 1024,
+                peakRendererRssMb: peakRss / 1024,
+                position,
+              };
             } finally {
               await runPage.close();
             }
@@ -335,12 +354,14 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
   const rows = Object.entries(raw).map(([key, list]) => [
     key,
     String(list.length),
+    formatSummary(summarize(list.map((s) => s.peakHeapMb))),
     formatSummary(summarize(list.map((s) => s.heapMb))),
+    formatSummary(summarize(list.map((s) => s.peakRendererRssMb))),
     formatSummary(summarize(list.map((s) => s.rendererRssMb))),
     formatSummary(summarize(list.map((s) => s.position))),
   ]);
   let markdown = `### Memory after ${seconds} s of playback — median (p95), ${runs} run(s)\n\n`;
-  markdown += markdownTable(['player, track', 'n', 'JS heap MiB (after GC)', 'renderer RSS MiB', 'position s'], rows);
+  markdown += markdownTable(['player, track', 'n', 'peak JS heap MiB', 'JS heap MiB after GC', 'peak renderer RSS MiB', 'renderer RSS MiB at end', 'position s'], rows);
   markdown += '\n\nJS heap from CDP `Performance.getMetrics` after `HeapProfiler.collectGarbage`; audio held outside the JS heap (decoded buffers, media caches) shows in the renderer RSS.\n';
   return { markdown, raw };
 }
