@@ -29,6 +29,8 @@ export interface DecodeBenchOptions {
    * true); false pushes the whole file in one synchronous loop.
    */
   yieldBetweenChunks?: boolean;
+  /** StreamDecoderOptions.decoder for the streaming pass (default 'auto'). */
+  decoder?: 'auto' | 'segments';
   /** Which decoders to run (default both, streaming first). */
   passes?: ('streaming' | 'oneShot')[];
 }
@@ -44,6 +46,7 @@ export async function measureStreamingDecode(
   mimeType: string,
   chunkSize = 65536,
   yieldBetweenChunks = true,
+  decoderKind: 'auto' | 'segments' = 'auto',
 ): Promise<StreamingPassResult> {
   let frames = 0;
   let sampleRate = 1;
@@ -52,6 +55,7 @@ export async function measureStreamingDecode(
   const start = performance.now();
   const decoder = new StreamDecoder({
     mimeType,
+    decoder: decoderKind,
     onPcm: (block) => {
       firstPcm ??= performance.now();
       frames += block.channels[0]?.length ?? 0;
@@ -95,7 +99,7 @@ export async function measureDecode(bytes: Uint8Array, mimeType: string, options
     probe.push(bytes.subarray(0, Math.min(bytes.length, 256 * 1024)));
     probe.destroy();
     sampleRate = info ?? sampleRate;
-    result.streaming = await measureStreamingDecode(bytes, mimeType, options.chunkSize, options.yieldBetweenChunks);
+    result.streaming = await measureStreamingDecode(bytes, mimeType, options.chunkSize, options.yieldBetweenChunks, options.decoder);
   }
   if (passes.includes('oneShot')) result.oneShot = await measureOneShotDecode(bytes, sampleRate);
   return result;

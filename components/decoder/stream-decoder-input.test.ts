@@ -157,3 +157,37 @@ describe('StreamDecoder: damage, truncation, wrong input', () => {
     expect(run.errors.map((e) => [e.code, e.fatal])).to.deep.equal([['DECODE_FAILED', true]]);
   });
 });
+
+describe('StreamDecoder: start-up and exact buffered time', () => {
+  it('the first PCM comes from the first 8 KB, before any more bytes; receivedSeconds counts whole frames', async () => {
+    const bytes = await fixture('mp3-cbr128.mp3');
+    const { StreamDecoder } = await import('./stream-decoder.js');
+    let firstPcm: PcmStart | undefined;
+    const infos: number[] = [];
+    const decoder = new StreamDecoder({
+      mimeType: 'audio/mpeg',
+      onPcm: (block) => (firstPcm ??= { startFrame: block.startFrame, at: performance.now() }),
+      onInfo: (info) => infos.push(info.duration ?? NaN),
+      onError: (error) => expect.fail(error.message),
+    });
+    const pushedAt = performance.now();
+    decoder.push(bytes.subarray(0, 8192));
+    expect(infos).to.deep.equal([3]); // duration from the LAME tag, before any audio decoded
+    // 8192 bytes = the 417-byte info frame + 18 whole 418-byte frames + the start of the next,
+    // whose header confirms the 18th: 18 frames, minus LAME delay and decoder delay.
+    expect(decoder.receivedSeconds).to.equal((18 * 1152 - 1105) / 44100);
+    for (let i = 0; i < 100 && !firstPcm; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(firstPcm?.startFrame).to.equal(0);
+    expect(firstPcm!.at - pushedAt).to.be.below(500); // generous: a shared 2-core machine
+    decoder.push(bytes.subarray(8192));
+    await decoder.end();
+    expect(decoder.receivedSeconds).to.equal(3);
+    expect(decoder.decodedSeconds).to.equal(3);
+    decoder.destroy();
+  });
+});
+
+interface PcmStart {
+  startFrame: number;
+  at: number;
+}
