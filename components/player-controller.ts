@@ -292,6 +292,8 @@ export class PlayerController implements ReactiveController {
         },
         complete: () => {
           this.#retries.cancel();
+          // Formats without a length header (ADTS, say): the end of the stream tells it exactly.
+          if (Number.isNaN(this.#duration) && pipeline.decodedSeconds > 0) this.#setDuration(pipeline.decodedSeconds);
           this.#checkStart();
         },
         connectionError: (error) => this.#onConnectionError(pipeline, error),
