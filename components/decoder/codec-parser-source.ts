@@ -172,7 +172,11 @@ export class CodecParserSource implements FrameSource {
       // codec-parser already leaves pre-skip out of the first frame's `samples`.
       // Chromium's decoders (WebCodecs and decodeAudioData alike) drop the OpusHead pre-skip
       // themselves, and codec-parser leaves it out of the first frame's `samples`: no trim here.
-      this.#announce(frame, { skip: 0, skipAlreadyCounted: 0 }, header.data);
+      this.#announce(
+        frame,
+        { skip: 0, skipAlreadyCounted: 0, uncertainSkip: { samples: header.preSkip, firstFrameSamples: frame.samples } },
+        header.data,
+      );
     } else if (codec === 'vorbis') {
       const header = frame.header as VorbisHeader;
       this.#announce(frame, { skip: 0, skipAlreadyCounted: 0 }, xiphLace([header.data, header.vorbisComments, header.vorbisSetup]));
@@ -184,7 +188,7 @@ export class CodecParserSource implements FrameSource {
 
   #announce(
     frame: CodecFrame,
-    trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames'>,
+    trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames' | 'uncertainSkip'>,
     description?: Uint8Array,
   ): void {
     const header = frame.header;
@@ -204,6 +208,7 @@ export class CodecParserSource implements FrameSource {
       ...trim,
     };
     if (this.#track.totalFrames === undefined) delete this.#track.totalFrames;
+    if (this.#track.uncertainSkip === undefined) delete this.#track.uncertainSkip;
     this.#sink.track(this.#track);
   }
 

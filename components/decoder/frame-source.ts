@@ -23,6 +23,12 @@ export interface TrackInfo {
   skipAlreadyCounted: number;
   /** Timeline length in frames, when a header says so. */
   totalFrames?: number;
+  /**
+   * A skip the decoder may apply itself (Opus pre-skip: Chromium's decoders do, the spec leaves
+   * it to the player). Decided on the first output: if it is `firstFrameSamples + samples` long,
+   * the decoder did not trim and we do.
+   */
+  uncertainSkip?: { samples: number; firstFrameSamples: number };
 }
 
 export interface EncodedFrame {

@@ -79,6 +79,7 @@ export class StreamDecoder {
   #batch = 1;
   #maxBatch = 1;
   #segmentPlan: SegmentPlan | undefined;
+  #firstFrame: QueuedFrame | undefined;
   /** Header samples of all frames parsed (decoder domain, before our trim). */
   #parsedSamples = 0;
   #horizonFrames: number | undefined;
@@ -277,7 +278,9 @@ export class StreamDecoder {
     this.#parsedSamples += frame.samples;
     const second = Math.max(0, Math.ceil(timelineStart / track.sampleRate));
     if (this.#index.length <= second && timelineStart >= 0) this.#index.push({ byteOffset: frame.fileOffset, frame: timelineStart });
-    this.#queue.push({ ...frame, timelineStart });
+    const queued = { ...frame, timelineStart };
+    this.#firstFrame ??= queued;
+    this.#queue.push(queued);
     this.#queuedBytes += frame.data.length;
   }
 
@@ -364,7 +367,12 @@ export class StreamDecoder {
   #onOutput(pcm: DecodedPcm): void {
     if (this.#dead) return;
     this.#failures = 0;
-    this.#outputCredit += pcm.channels[0]?.length ?? 0;
+    const length = pcm.channels[0]?.length ?? 0;
+    const uncertain = this.#track!.uncertainSkip;
+    if (uncertain && this.#trimmer!.emitted === 0 && this.#outputCredit === 0 && this.#inFlight[0] === this.#firstFrame) {
+      if (length === uncertain.firstFrameSamples + uncertain.samples) this.#trimmer!.addSkip(uncertain.samples);
+    }
+    this.#outputCredit += length;
     while (this.#inFlight.length > 0 && this.#outputCredit >= this.#inFlight[0]!.samples) {
       const done = this.#inFlight.shift()!;
       this.#outputCredit -= done.samples;

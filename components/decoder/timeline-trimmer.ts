@@ -16,6 +16,11 @@ export class TimelineTrimmer {
     this.#total = totalFrames;
   }
 
+  /** More to drop at the start (only meaningful before the first block). */
+  addSkip(frames: number): void {
+    this.#toSkip += frames;
+  }
+
   setTotal(totalFrames: number): void {
     this.#total = totalFrames;
   }
