@@ -6,8 +6,11 @@ import { PCM_PLAYER_PROCESSOR, pcmPlayerWorkletSource } from './pcm-player.workl
 import { PlaybackClock } from './playback-clock.js';
 import { loadWorkletModule } from './worklet-module.js';
 
-/** Events: 'playing' (samples flow), 'underrun' (queue dry before markEnd), 'ended'. */
-export type PlaybackEngineEventType = 'playing' | 'underrun' | 'ended';
+/**
+ * Events: 'playing' (samples flow), 'underrun' (queue dry before markEnd), 'ended'; and 'error'
+ * (a CustomEvent whose detail is a fatal AUDIO_CONTEXT PlayerError) if the worklet itself fails.
+ */
+export type PlaybackEngineEventType = 'playing' | 'underrun' | 'ended' | 'error';
 
 /** Volume changes ramp over this long, so they do not click. */
 const VOLUME_RAMP_SECONDS = 0.005;
@@ -66,6 +69,11 @@ export class PlaybackEngine extends EventTarget {
     this.#node.connect(this.output);
     this.output.connect(context.destination);
     this.#node.port.onmessage = (event: MessageEvent<unknown>) => this.#onReport(parsePlayerReport(event.data));
+    // A processor that threw outputs silence for good: say so rather than play nothing quietly.
+    this.#node.onprocessorerror = () => {
+      const error = new PlayerError('AUDIO_CONTEXT', 'the audio worklet failed', { fatal: true });
+      this.dispatchEvent(new CustomEvent<PlayerError>('error', { detail: error }));
+    };
     countEngine(1);
   }
 
