@@ -97,6 +97,32 @@ test('offset resume: the first chunk starts at exactly that byte, totals describ
   await noPeersLeft();
 });
 
+test('unpaced, flow control alone keeps a 4 MiB stream intact (a synchronous burst would lose data)', async () => {
+  const big = fakeMp3(4 * 1024 * 1024);
+  files.set('big.mp3', big);
+  await lib.write('big.mp3', big);
+  const { client, result } = await streamTrack(server.url, { src: 'big.mp3', timeoutMs: 60_000 });
+  assert.equal(result.ended, 'complete');
+  assert.equal(sha256(client.bytes()), sha256(big));
+  await noPeersLeft();
+});
+
+test('after the start-up burst the stream is paced (PACE_CHUNKS_PER_SECOND)', async () => {
+  const paced = await startTestServer({ AUDIO_DIR: lib.dir, PACE_CHUNKS_PER_SECOND: '20', BURST_BYTES: '131072', BURST_MS: '10000' });
+  try {
+    // 300000 bytes = 5 chunks: 2 in the burst, then 2 full chunks 50 ms apart and the last
+    // (37856 bytes, paced by bytes) 29 ms after: at least 129 ms from first chunk to complete.
+    const { client, result } = await streamTrack(paced.url, { src: 's300000.mp3' });
+    assert.equal(result.ended, 'complete');
+    const spread = client.timing.end! - client.timing.firstChunk!;
+    assert.ok(spread >= 120, `5 chunks arrived within ${spread.toFixed(0)} ms: not paced`);
+    assert.equal(sha256(client.bytes()), sha256(files.get('s300000.mp3')!));
+    await noPeersLeft(paced);
+  } finally {
+    await paced.close();
+  }
+});
+
 test('deferStart: metadata on open, no bytes until start, then the stream from the requested offset', async () => {
   const client = new TestClient(server.url, { src: 's300000.mp3', deferStart: true });
   try {

@@ -2,7 +2,7 @@
  * The audio library under AUDIO_DIR: turns a client's `src` into an audio file that is safe to
  * stream (or a typed refusal), lists the tracks, and knows their durations (cached by mtime+size).
  */
-import { open, readdir, realpath, stat } from 'node:fs/promises';
+import { open, readdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { TrackInfo } from '../../components/protocol';
 import { mimeFromExtension, sniffAudioMime, SNIFF_BYTES } from './audio-format';
@@ -155,16 +155,6 @@ export class AudioLibrary {
       tracks.push(track);
     }
     return tracks;
-  }
-
-  /** Size and mtime of the file now (to notice it changing mid-stream); undefined if gone. */
-  static async current(file: AudioFile): Promise<{ size: number; mtimeMs: number } | undefined> {
-    try {
-      const info = await stat(file.path);
-      return { size: info.size, mtimeMs: info.mtimeMs };
-    } catch {
-      return undefined;
-    }
   }
 }
 

@@ -59,7 +59,6 @@ const GRACEFUL_CLOSE_MS = 2000;
 const ERROR_LINGER_MS = 3000;
 
 export class Peer {
-  readonly createdAt = performance.now();
   private pc: RTCPeerConnection | undefined;
   private channel: RTCDataChannel | undefined;
   private session: StreamSession | undefined;
@@ -67,8 +66,6 @@ export class Peer {
   private disconnectTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly chunkSize: number;
-  /** performance.now() marks for timing reports. */
-  readonly marks: { channelOpen?: number; firstChunk?: number } = {};
 
   constructor(private readonly options: PeerOptions) {
     this.chunkSize = chunkSizeForOffer(options.request.offer.sdp);
@@ -199,7 +196,6 @@ export class Peer {
   private opened(channel: RTCDataChannel): void {
     if (this.closing !== undefined || this.session !== undefined) return;
     this.clear('open');
-    this.marks.channelOpen = performance.now();
     const negotiated = this.pc?.sctp?.maxMessageSize;
     const chunkSize =
       typeof negotiated === 'number' && negotiated > 0 && Number.isFinite(negotiated)
@@ -223,7 +219,6 @@ export class Peer {
   }
 
   private sessionEnded(reason: SessionEnd): void {
-    this.marks.firstChunk ??= this.session?.firstChunkAt;
     if (reason === 'complete' || reason === 'error') {
       // The last message must reach the client: closing anything right after send() can drop
       // what SCTP has not delivered yet (seen with Chromium: the error lost in 7 of 8 runs). The

@@ -63,8 +63,6 @@ export class StreamSession {
   private ended = false;
   private bytesSent = 0;
   private idleTimer: NodeJS.Timeout | undefined;
-  /** performance.now() of the first binary chunk, for timing. */
-  firstChunkAt: number | undefined;
 
   constructor(private readonly options: StreamSessionOptions) {}
 
@@ -170,7 +168,6 @@ export class StreamSession {
         throw error;
       }
       if (!this.send(result.bytes)) return;
-      this.firstChunkAt ??= performance.now();
       lastSentAt = performance.now();
       this.bytesSent += expected;
       position = next;
