@@ -26,6 +26,22 @@ const chromium = (extraFlags) =>
     },
   });
 
+// WTR_FILES=glob[,glob] narrows a run to some files (wtr's --files does not narrow groups);
+// a group left with no file is dropped, since wtr refuses an empty group.
+const only = process.env.WTR_FILES?.split(',').filter(Boolean);
+const isGesture = (pattern) => pattern.includes('gesture');
+const autoplayFiles = only
+  ? only.filter((p) => !isGesture(p))
+  : ['components/**/*.test.ts', '!components/**/*.gesture.test.ts', '!**/*.node.test.ts'];
+const gestureFiles = only ? only.filter(isGesture) : ['components/**/*.gesture.test.ts'];
+
+const groups = [
+  // Everything that may play sound without a click.
+  { name: 'autoplay', files: autoplayFiles, browsers: [chromium(['--autoplay-policy=no-user-gesture-required'])] },
+  // The browser's real autoplay policy: the AudioContext starts suspended until a gesture.
+  { name: 'gesture', files: gestureFiles, browsers: [chromium([])] },
+].filter((group) => group.files.length > 0);
+
 export default {
   rootDir: '.',
   nodeResolve: true,
@@ -36,18 +52,5 @@ export default {
   browserStartTimeout: 60000,
   testFramework: { config: { timeout: 120000 } },
   plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), serverHarnessPlugin()],
-  groups: [
-    {
-      // Everything that may play sound without a click.
-      name: 'autoplay',
-      files: ['components/**/*.test.ts', '!components/**/*.gesture.test.ts', '!**/*.node.test.ts'],
-      browsers: [chromium(['--autoplay-policy=no-user-gesture-required'])],
-    },
-    {
-      // The browser's real autoplay policy: the AudioContext starts suspended until a gesture.
-      name: 'gesture',
-      files: ['components/**/*.gesture.test.ts'],
-      browsers: [chromium([])],
-    },
-  ],
+  groups,
 };
