@@ -57,13 +57,17 @@ let stopping: Promise<void> | undefined;
 
 function shutdown(code: number): Promise<void> {
   stopping ??= (async () => {
-    const force = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
-    force.unref();
+    log.info(`shutting down (${peers.activePeers} peers)`);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await peers.closeAll();
-    await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, config.shutdownTimeoutMs + 100))]);
+    log.debug('peers closed');
+    // In-flight requests get until the timeout; then every socket is cut.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((resolve) => (timer = setTimeout(resolve, config.shutdownTimeoutMs)))]);
+    clearTimeout(timer);
     server.closeAllConnections();
+    log.debug('http server closed');
     process.exit(code);
   })();
   return stopping;
