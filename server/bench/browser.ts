@@ -27,6 +27,8 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+const CALL_TIMEOUT_MS = 90_000;
+
 export interface RunPage {
   page: Page;
   /** Calls `window.bench[name](arg)` in the page. */
@@ -40,16 +42,28 @@ export async function openRunPage(browser: Browser, url: string): Promise<RunPag
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(url, { waitUntil: 'load' });
+  const response = await page.goto(url, { waitUntil: 'load' });
+  if (!response?.ok()) throw new Error(`bench page: HTTP ${response?.status() ?? 'no response'} for ${url}`);
   await page.waitForFunction(() => 'bench' in window, { timeout: 15000 }).catch(() => {
     throw new Error(`bench page did not initialise: ${errors.join('; ') || 'no error reported'}`);
   });
-  const call = (async (name: string, ...args: unknown[]) =>
-    page.evaluate(
+  // Every measurement is bounded: a hung play() or stream fails this run, never the whole bench.
+  const call = (async (name: string, ...args: unknown[]) => {
+    let timer: NodeJS.Timeout | undefined;
+    const evaluation = page.evaluate(
       (method, params) => (window as unknown as { bench: Record<string, (...a: unknown[]) => unknown> }).bench[method]!(...params),
       name,
       args,
-    )) as RunPage['call'];
+    );
+    const limit = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`bench.${name}() gave no result within ${CALL_TIMEOUT_MS / 1000} s`)), CALL_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([evaluation, limit]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }) as RunPage['call'];
   await call('ready');
   return { page, call, close: () => context.close() };
 }

@@ -17,7 +17,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'puppeteer-core';
-import { projectRoot, startServer } from './server-process.js';
+import { projectRoot, startServer, type ServerProcess } from './server-process.js';
 import { buildBenchPage } from './build-page.js';
 import { launchChromium, openRunPage, rendererRssKb, treeCpuMs } from './browser.js';
 import { runLoadSection, type LoadResult } from './load/load-bench.js';
@@ -45,6 +45,40 @@ async function attempt<T>(section: string, what: string, measure: () => Promise<
     log(`FAILED ${section} / ${what}: ${message}`);
     return undefined;
   }
+}
+
+/**
+ * The real server, watched: if it exits during a section, that is recorded as a failure with the
+ * tail of its stderr (a crash must not hide behind "page did not load").
+ */
+type WatchedServer = ServerProcess & { readonly alive: boolean };
+
+async function startWatchedServer(section: string, env: Record<string, string>): Promise<WatchedServer> {
+  const server = await startServer({ env: { STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0', ...env } });
+  const tail: string[] = [];
+  server.child.stderr?.on('data', (data: Buffer) => {
+    tail.push(...data.toString().split('\n').filter(Boolean));
+    tail.splice(0, Math.max(0, tail.length - 20));
+  });
+  let stopping = false;
+  server.child.once('exit', (code, signal) => {
+    if (!stopping) {
+      const error = `server exited (${code ?? signal}) during the section; last stderr lines:\n${tail.join('\n')}`;
+      failures.push({ section, what: 'server process', error });
+      log(`FAILED ${section}: ${error}`);
+    }
+  });
+  const stop = server.stop;
+  return {
+    ...server,
+    get alive() {
+      return server.child.exitCode === null && server.child.signalCode === null;
+    },
+    stop: (signal?: NodeJS.Signals) => {
+      stopping = true;
+      return stop(signal);
+    },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -76,12 +110,12 @@ interface StartSample {
 }
 
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
-  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const server = await startWatchedServer('startup', { AUDIO_DIR: media.dir });
   const proxy = await startTimingProxy(server.url);
   const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
   const recipes: Record<'gatherComplete' | 'immediate', { offerPostedMs: number; firstChunkMs: number }[]> = { gatherComplete: [], immediate: [] };
   try {
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < runs && server.alive; run++) {
       log(`startup run ${run + 1}/${runs}`);
       for (const recipe of ['gatherComplete', 'immediate'] as const) {
         const sample = await attempt('startup', `recipe ${recipe} run ${run + 1}`, async () => {
@@ -193,12 +227,12 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
 // Throughput: 16 MiB unpaced over the DataChannel vs HTTP fetch
 
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
-  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, PACE_CHUNKS_PER_SECOND: '0', RATE_LIMIT_PER_IP: '0' } });
+  const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
   const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;
   try {
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < runs && server.alive; run++) {
       log(`throughput run ${run + 1}/${runs}`);
       for (const kind of ['rtc', 'http'] as const) {
         const sample = await attempt('throughput', `${kind} run ${run + 1}`, async () => {
@@ -241,13 +275,13 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
 // Decode CPU per minute of audio, per format: our streaming decoder vs one-shot decodeAudioData
 
 async function decodeSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
-  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const server = await startWatchedServer('decode', { AUDIO_DIR: media.dir });
   const browserPid = browser.process()!.pid!;
   const raw: Record<string, Record<'ours' | 'native', { cpuMs: number; wallMs: number; seconds: number; firstPcmMs: number; maxHeldBytes: number }[]>> = {};
   try {
     for (const entry of media.decode) {
       raw[entry.format] = { ours: [], native: [] };
-      for (let run = 0; run < runs; run++) {
+      for (let run = 0; run < runs && server.alive; run++) {
         for (const mode of ['ours', 'native'] as const) {
           const sample = await attempt('decode', `${entry.format} ${mode} run ${run + 1}`, async () => {
             const runPage = await openRunPage(browser, server.url + page.pagePath);
@@ -297,7 +331,7 @@ async function decodeSection(browser: Browser, media: BenchMedia, runs: number):
 // Memory: page JS heap and renderer RSS after playing a 5-minute and a 60-minute track
 
 async function memorySection(browser: Browser, media: BenchMedia, runs: number, seconds: number): Promise<{ markdown: string; raw: unknown }> {
-  const server = await startServer({ env: { AUDIO_DIR: media.dir, STATIC_DIR: page.staticDir, RATE_LIMIT_PER_IP: '0' } });
+  const server = await startWatchedServer('memory', { AUDIO_DIR: media.dir });
   const browserPid = browser.process()!.pid!;
   const tracks = [
     { label: '5 min', src: media.fiveMinutes },
@@ -306,7 +340,7 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
   type MemorySample = { heapMb: number; peakHeapMb: number; rendererRssMb: number; peakRendererRssMb: number; position: number };
   const raw: Record<string, MemorySample[]> = {};
   try {
-    for (let run = 0; run < runs; run++) {
+    for (let run = 0; run < runs && server.alive; run++) {
       for (const track of tracks) {
         for (const player of ['ours', 'native'] as const) {
           const key = `${player} ${track.label}`;

@@ -91,7 +91,7 @@ async function measurePlay(tap: OutputTap, target: EventTarget, play: () => Prom
   const playing = nextEvent(target, 'playing', 20000);
   const playAt = performance.now();
   const playEpochMs = performance.timeOrigin + playAt;
-  await play();
+  await timeout(play(), 20000, 'play()');
   const audible = await tap.whenAudible(AUDIBLE_THRESHOLD, 20000);
   tap.close();
   return { playEpochMs, audibleMs: audible.pageTime - playAt, playingMs: (await playing) - playAt };
@@ -108,9 +108,12 @@ async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): 
     await nextEvent(audio, 'canplaythrough', 20000);
     await settle(300);
   }
-  const result = await measurePlay(tap, audio, () => audio.play());
-  audio.pause();
-  return { ...result, timing: {} };
+  try {
+    const result = await measurePlay(tap, audio, () => audio.play());
+    return { ...result, timing: {} };
+  } finally {
+    audio.pause();
+  }
 }
 
 function offerServerTiming(): PerformanceServerTiming[] {
@@ -140,7 +143,12 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
     await timeout(waitFor(() => player.timing?.metadata !== undefined), 20000, 'preload=metadata pre-connection');
     await settle(300);
   }
-  const result = await measurePlay(tap, player, () => player.play());
+  const result = await measurePlay(tap, player, () => player.play()).catch((error: unknown) => {
+    // Say where the element got stuck, not only that it did.
+    const failure = (player as PlayerLike & { error?: { code?: string; message?: string } | null }).error;
+    const marks = Object.keys(player.timing ?? {}).join(',');
+    throw new Error(`${error instanceof Error ? error.message : String(error)} [state=${player.state}${failure ? ` error=${failure.code}: ${failure.message}` : ''} marks=${marks}]`);
+  });
   // Marks are performance.now() values; relative to the element's own playRequested mark.
   const requested = player.timing?.playRequested;
   const origin = typeof requested === 'number' ? requested : result.playEpochMs - performance.timeOrigin;
