@@ -30,7 +30,7 @@ export interface DecodeBenchOptions {
    */
   yieldBetweenChunks?: boolean;
   /** StreamDecoderOptions.decoder for the streaming pass (default 'auto'). */
-  decoder?: 'auto' | 'segments';
+  decoder?: 'auto' | 'webcodecs' | 'segments';
   /** Which decoders to run (default both, streaming first). */
   passes?: ('streaming' | 'oneShot')[];
 }
@@ -46,7 +46,7 @@ export async function measureStreamingDecode(
   mimeType: string,
   chunkSize = 65536,
   yieldBetweenChunks = true,
-  decoderKind: 'auto' | 'segments' = 'auto',
+  decoderKind: 'auto' | 'webcodecs' | 'segments' = 'auto',
 ): Promise<StreamingPassResult> {
   let frames = 0;
   let sampleRate = 1;

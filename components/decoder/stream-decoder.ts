@@ -17,6 +17,7 @@ import { canBatch, canDecode, createBackend, type DecodeBackend, type DecodedPcm
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
+import { canUseMpg123, Mpg123Backend } from './mpg123-backend.js';
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
 import { WavSource } from './wav-source.js';
@@ -33,10 +34,11 @@ export interface StreamDecoderOptions {
   /** Garbage skipped by resync (non-fatal). */
   onDiscontinuity?(skippedBytes: number): void;
   /**
-   * 'auto' (default): WebCodecs where the browser has the codec, else decodeAudioData on
-   * frame-aligned segments. 'segments' forces that fallback (tests, comparisons).
+   * 'auto' (default): mpg123 (WASM worker) for MP3, WebCodecs for the other codecs, and where
+   * either is missing decodeAudioData on frame-aligned segments. The others force one path
+   * (tests, comparisons): 'webcodecs' (WebCodecs for MP3 too), 'segments'.
    */
-  decoder?: 'auto' | 'segments';
+  decoder?: 'auto' | 'webcodecs' | 'segments';
 }
 
 /** One entry of the sparse seek index: the frame at `byteOffset` starts at timeline `frame`. */
@@ -79,6 +81,9 @@ export class StreamDecoder {
   #batch = 1;
   #maxBatch = 1;
   #segmentPlan: SegmentPlan | undefined;
+  /** MP3 goes to mpg123 until it fails to start (then WebCodecs takes over). */
+  #useMpg123 = false;
+  #outputs = 0;
   #firstFrame: QueuedFrame | undefined;
   /** Header samples of all frames parsed (decoder domain, before our trim). */
   #parsedSamples = 0;
@@ -245,7 +250,8 @@ export class StreamDecoder {
           return;
         }
       }
-      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
+      this.#useMpg123 = !this.#segmentPlan && track.codec === 'mpeg' && (this.#options.decoder ?? 'auto') === 'auto' && canUseMpg123();
+      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 || canBatch(track.decoding) ? MAX_BATCH : 1;
       this.#newBackend();
       this.#pump();
     });
@@ -259,7 +265,9 @@ export class StreamDecoder {
     };
     this.#backend = this.#segmentPlan
       ? new SegmentBackend(this.#segmentPlan, track.sampleRate, track.channelCount, callbacks)
-      : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
+      : this.#useMpg123
+        ? new Mpg123Backend(track.channelCount, callbacks)
+        : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
     this.#backendReady = true;
   }
 
@@ -368,6 +376,7 @@ export class StreamDecoder {
     if (this.#dead) return;
     this.#failures = 0;
     const length = pcm.channels[0]?.length ?? 0;
+    this.#outputs++;
     const uncertain = this.#track!.uncertainSkip;
     if (uncertain && this.#trimmer!.emitted === 0 && this.#outputCredit === 0 && this.#inFlight[0] === this.#firstFrame) {
       if (length === uncertain.firstFrameSamples + uncertain.samples) this.#trimmer!.addSkip(uncertain.samples);
@@ -390,6 +399,22 @@ export class StreamDecoder {
    */
   #onDecodeError(error: unknown): void {
     if (this.#dead) return;
+    if (this.#useMpg123 && this.#outputs === 0) {
+      // mpg123 never started (worker or WASM blocked, e.g. by a CSP): WebCodecs takes over,
+      // from the first frame, and this does not count as a decode failure.
+      this.#useMpg123 = false;
+      this.#maxBatch = canBatch(this.#track!.decoding) ? MAX_BATCH : 1;
+      this.#backend?.close();
+      const retry = this.#inFlight;
+      this.#inFlight = [];
+      this.#inFlightBytes = 0;
+      this.#queue.splice(this.#queueHead, 0, ...retry);
+      for (const frame of retry) this.#queuedBytes += frame.data.length;
+      this.#flushing = false;
+      this.#newBackend();
+      this.#pump();
+      return;
+    }
     this.#failures++;
     this.#backend?.close();
     this.#backend = undefined;
