@@ -27,19 +27,23 @@ try {
 } catch (error) {
   ready = Promise.reject(error);
 }
-self.onmessage = async ({ data }) => {
-  try {
-    await ready;
-    const out = decoder.decodeFrames(data);
-    self.postMessage({
-      channels: out.channelData.map((c) => c.slice(0, out.samplesDecoded)),
-      sampleRate: out.sampleRate,
-      errors: out.errors ? out.errors.length : 0,
-    });
-  } catch (error) {
-    self.postMessage({ failure: String(error && error.stack || error) });
-  }
+// Messages are handled strictly one after the other (a reset is asynchronous).
+let chain = ready;
+self.onmessage = ({ data }) => {
+  chain = chain.then(() => handle(data)).catch((error) => {
+    self.postMessage({ failure: String((error && error.stack) || error) });
+  });
 };
+async function handle(data) {
+  if (data.reset) return decoder.reset();
+  // The batch's frames back to back: mpg123 reads them as the stream they are.
+  const out = decoder.decode(data.bytes);
+  const channels = out.channelData.map((c) => c.slice(0, out.samplesDecoded));
+  self.postMessage(
+    { channels, sampleRate: out.sampleRate, errors: out.errors ? out.errors.length : 0 },
+    channels.map((c) => c.buffer),
+  );
+}
 `;
 
 interface WorkerReply {
@@ -57,10 +61,10 @@ export function canUseMpg123(): boolean {
 export class Mpg123Backend implements DecodeBackend {
   readonly #callbacks: BackendCallbacks;
   readonly #worker: Worker;
-  readonly #scriptUrl: string;
   #pending = 0;
   #idle: (() => void)[] = [];
   #closed = false;
+  #broken = false;
 
   readonly #channelCount: number;
 
@@ -68,8 +72,7 @@ export class Mpg123Backend implements DecodeBackend {
   constructor(channelCount: number, callbacks: BackendCallbacks) {
     this.#channelCount = channelCount;
     this.#callbacks = callbacks;
-    this.#scriptUrl = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }));
-    this.#worker = new Worker(this.#scriptUrl);
+    this.#worker = acquireWorker();
     this.#worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => this.#reply(data);
     this.#worker.onerror = (event) => {
       event.preventDefault();
@@ -80,7 +83,12 @@ export class Mpg123Backend implements DecodeBackend {
   decode(frames: EncodedFrame[]): void {
     if (this.#closed || frames.length === 0) return;
     this.#pending++;
-    this.#worker.postMessage(frames.map((f) => f.data));
+    // Frames are views into the parser's larger buffers: posting them would copy those whole
+    // buffers. One compact buffer, transferred, costs one copy of the frames themselves.
+    const bytes = new Uint8Array(frames.reduce((n, f) => n + f.data.length, 0));
+    let at = 0;
+    for (const frame of frames) bytes.set(frame.data, at), (at += frame.data.length);
+    this.#worker.postMessage({ bytes }, [bytes.buffer]);
   }
 
   flush(): Promise<void> {
@@ -91,8 +99,9 @@ export class Mpg123Backend implements DecodeBackend {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#worker.terminate();
-    URL.revokeObjectURL(this.#scriptUrl);
+    this.#worker.onmessage = null;
+    this.#worker.onerror = null;
+    releaseWorker(this.#worker, this.#pending === 0 && !this.#broken);
     this.#settle();
   }
 
@@ -122,7 +131,36 @@ export class Mpg123Backend implements DecodeBackend {
 
   #fail(error: Error): void {
     if (this.#closed) return;
+    this.#broken = true;
     this.close();
     this.#callbacks.error(error);
   }
+}
+
+/**
+ * One idle worker is kept per page: starting one (loading the script, compiling the WASM) takes
+ * ~50–100 ms, which would otherwise delay the first PCM of every track. `prewarmMp3Decoder()`
+ * lets a page pay it before the user presses play.
+ */
+let idleWorker: Worker | undefined;
+let scriptUrl: string | undefined;
+
+function acquireWorker(): Worker {
+  const worker = idleWorker ?? new Worker((scriptUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'text/javascript' }))));
+  idleWorker = undefined;
+  return worker;
+}
+
+function releaseWorker(worker: Worker, reusable: boolean): void {
+  if (!reusable || idleWorker) {
+    worker.terminate();
+    return;
+  }
+  worker.postMessage({ reset: true });
+  idleWorker = worker;
+}
+
+/** Starts the MP3 decoder's worker now so that the first track does not wait for it. */
+export function prewarmMp3Decoder(): void {
+  if (canUseMpg123() && !idleWorker) idleWorker = acquireWorker();
 }

@@ -48,12 +48,15 @@ export interface SeekPoint {
 }
 
 export const DEFAULT_HORIZON_SECONDS = 30;
+export { prewarmMp3Decoder } from './mpg123-backend.js';
 /** Frames in the decoder at once: enough to keep it busy, few enough to stop at the horizon. */
 const MAX_PENDING_FRAMES = 48;
 /** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
 const MAX_BATCH = 16;
 /** Most frames per decodeAudioData segment in the fallback (its per-call cost is high). */
 const MAX_SEGMENT_BATCH = 48;
+/** Most frames per message to the mpg123 worker (~1.5 s of audio): messages cost more than frames. */
+const MAX_MPG123_BATCH = 64;
 /** Consecutive decode failures that end the stream. */
 const MAX_CONSECUTIVE_FAILURES = 3;
 
@@ -251,7 +254,7 @@ export class StreamDecoder {
         }
       }
       this.#useMpg123 = !this.#segmentPlan && track.codec === 'mpeg' && (this.#options.decoder ?? 'auto') === 'auto' && canUseMpg123();
-      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 || canBatch(track.decoding) ? MAX_BATCH : 1;
+      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
       this.#newBackend();
       this.#pump();
     });
