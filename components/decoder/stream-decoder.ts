@@ -266,11 +266,20 @@ export class StreamDecoder {
       output: (pcm: DecodedPcm) => this.#onOutput(pcm),
       error: (error: unknown) => this.#onDecodeError(error),
     };
+    if (this.#useMpg123) {
+      try {
+        this.#backend = new Mpg123Backend(track.channelCount, callbacks);
+        this.#backendReady = true;
+        return;
+      } catch {
+        // A page whose CSP forbids blob: workers: WebCodecs decodes MP3 instead.
+        this.#useMpg123 = false;
+        this.#maxBatch = canBatch(track.decoding) ? MAX_BATCH : 1;
+      }
+    }
     this.#backend = this.#segmentPlan
       ? new SegmentBackend(this.#segmentPlan, track.sampleRate, track.channelCount, callbacks)
-      : this.#useMpg123
-        ? new Mpg123Backend(track.channelCount, callbacks)
-        : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
+      : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
     this.#backendReady = true;
   }
 
