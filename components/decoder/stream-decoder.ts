@@ -148,7 +148,7 @@ export class StreamDecoder {
     return this.#maxHeldBytes;
   }
 
-  /** Timeline seconds parsed but not yet decoded (the frame queue), bounded by the horizon only when bytes arrive faster. */
+  /** Codec frames parsed and waiting (for the horizon to move, or for room in the decoder). */
   get queuedFrames(): number {
     return this.#queue.length - this.#queueHead;
   }
