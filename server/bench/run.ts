@@ -475,7 +475,7 @@ async function main(): Promise<void> {
   console.log(markdown);
   writeFileSync(
     options.json,
-    JSON.stringify({ machine, options: { ...options, only: [...options.only] }, elapsedSeconds: (Date.now() - startedAt) / 1000, failures, sections }, null, 2),
+    JSON.stringify({ machine, options: { ...options, only: [...options.only] }, elapsedSeconds: (Date.now() - startedAt) / 1000, failures, markdown, sections }, null, 2),
   );
   log(`raw samples: ${options.json} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
   if (failures.length) {
