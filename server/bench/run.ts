@@ -429,6 +429,14 @@ function machineInfo() {
     chromium: version(process.env.CHROME_PATH ?? '/usr/bin/chromium', ['--version']),
     packages: Object.fromEntries(['@roamhq/wrtc', 'koa', 'lit', 'codec-parser', 'vite', 'puppeteer-core'].map((name) => [name, packageVersion(name)])),
     commit: version('git', ['-C', projectRoot, 'rev-parse', '--short', 'HEAD']),
+    // The shared working tree may hold uncommitted edits: say which files differed from the commit.
+    uncommitted: (() => {
+      try {
+        return execFileSync('git', ['-C', projectRoot, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+      } catch {
+        return [];
+      }
+    })(),
   };
 }
 
@@ -469,7 +477,7 @@ async function main(): Promise<void> {
   const header =
     `## rtc-audio-player benchmark — ${machine.date}\n\n` +
     `${machine.chromium}, Node ${machine.node}, ${machine.cores} cores (${machine.cpus.join(', ')}), ` +
-    `@roamhq/wrtc ${machine.packages['@roamhq/wrtc']}, commit ${machine.commit}; loopback-only network namespace. ` +
+    `@roamhq/wrtc ${machine.packages['@roamhq/wrtc']}, commit ${machine.commit}${machine.uncommitted.length ? ` (+${machine.uncommitted.length} uncommitted files)` : ''}; loopback-only network namespace. ` +
     `Command: \`npm run bench -- ${process.argv.slice(2).join(' ')}\`.\n`;
   const markdown = [header, ...sections.map((section) => section.markdown)].join('\n');
   console.log(markdown);
