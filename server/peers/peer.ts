@@ -79,10 +79,6 @@ export class Peer {
     return this.options.id;
   }
 
-  get isClosing(): boolean {
-    return this.closing !== undefined;
-  }
-
   /**
    * Applies the offer and returns the answer once it carries at least one ICE candidate
    * (non-trickle, but without waiting for gathering to complete). Throws NegotiationError.
