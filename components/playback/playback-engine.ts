@@ -210,7 +210,8 @@ export class PlaybackEngine extends EventTarget {
         return;
       case 'playing':
       case 'underrun':
-        this.dispatchEvent(new Event(report.event));
+        // Sent before a pause() reached the audio thread: the caller has moved on.
+        if (!this.#paused) this.dispatchEvent(new Event(report.event));
         return;
       default:
         return;
