@@ -124,3 +124,19 @@ test('reports the position at a bounded rate while flowing, and resamples other 
   assert.equal(ended.playedFrames, 44100);
   assert.ok(h.out.slice(100, 44000).every((x) => Math.abs(x - 0.25) < 1e-6));
 });
+
+test('after stop a new stream may come at another rate', () => {
+  const h = harness(48000);
+  h.send({ type: 'enqueue', channels: [new Float32Array(4800).fill(0.1)], sampleRate: 48000 });
+  h.send({ type: 'play' });
+  h.render(2);
+  h.send({ type: 'stop', epoch: 1 });
+  h.send({ type: 'enqueue', channels: [new Float32Array(4410).fill(0.2)], sampleRate: 44100 });
+  h.send({ type: 'end' });
+  h.send({ type: 'play' });
+  h.render(60);
+  const ended = h.reports.find((r) => r.event === 'ended')!;
+  assert.equal(ended.epoch, 1);
+  assert.equal(ended.playedFrames, 4800, '0.1 s at 44.1 kHz is 0.1 s at 48 kHz');
+  assert.ok(Math.abs(h.out[2 * Q + 2000]! - 0.2) < 1e-6);
+});
