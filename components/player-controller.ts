@@ -73,6 +73,8 @@ export class PlayerController implements ReactiveController {
   #unwatchNetwork: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The pre-connection being opened, so a play() meanwhile joins it instead of starting over. */
+  #preconnecting: Promise<unknown> | undefined;
   #visibility: IntersectionObserver | undefined;
   #lastTime = 0;
   #lastProgressBytes = 0;
@@ -339,6 +341,23 @@ export class PlayerController implements ReactiveController {
       this.#checkStart();
       return;
     }
+    const opening = this.#preconnecting;
+    if (opening) {
+      // play() while the pre-connection is still opening: finish it rather than start over.
+      opening.then(
+        () => {
+          if (this.#pipeline !== pipeline || this.#state !== 'connecting') return;
+          if (pipeline.connectionState !== 'open') return this.#connect(pipeline, false);
+          pipeline.start();
+          this.#timing.startSent = performance.now();
+          this.#move('stream');
+        },
+        () => {
+          if (this.#pipeline === pipeline && this.#state === 'connecting') this.#connect(pipeline, false);
+        },
+      );
+      return;
+    }
     this.#connect(pipeline, false);
   }
 
@@ -432,7 +451,13 @@ export class PlayerController implements ReactiveController {
       return;
     }
     const pipeline = (this.#pipeline = this.#newPipeline());
-    pipeline.connect(true).then(
+    const opening = pipeline.connect(true);
+    this.#preconnecting = opening;
+    const settled = () => {
+      if (this.#preconnecting === opening) this.#preconnecting = undefined;
+    };
+    opening.then(settled, settled);
+    opening.then(
       () => {
         if (this.#pipeline !== pipeline || this.#state !== 'idle') return;
         this.#idleTimer = setTimeout(() => {
@@ -618,6 +643,7 @@ export class PlayerController implements ReactiveController {
     this.#startReached = false;
     this.#pipeline?.destroy();
     this.#pipeline = undefined;
+    this.#preconnecting = undefined;
   }
 
   #setDuration(value: number): void {

@@ -144,18 +144,30 @@ export function mount(options: MountOptions): { player: RtcAudioPlayer; recorder
  * Tracks every RTCPeerConnection the page creates (real ones: a subclass that only records), so a
  * test can tell whether any is still open. Installed once per test file.
  */
-export function trackPeerConnections(): { open(): number; created(): number } {
+export function trackPeerConnections(): {
+  open(): number;
+  created(): number;
+  /** Calls `callback` (once) right after the next RTCPeerConnection is constructed. */
+  onNextCreated(callback: () => void): void;
+} {
   const created: RTCPeerConnection[] = [];
+  let next: (() => void) | undefined;
   const Native = window.RTCPeerConnection;
   class Tracked extends Native {
     constructor(configuration?: RTCConfiguration) {
       super(configuration);
       created.push(this);
+      const callback = next;
+      next = undefined;
+      callback?.();
     }
   }
   window.RTCPeerConnection = Tracked;
   return {
     open: () => created.filter((pc) => pc.connectionState !== 'closed' && pc.signalingState !== 'closed').length,
     created: () => created.length,
+    onNextCreated: (callback) => {
+      next = callback;
+    },
   };
 }

@@ -14,12 +14,14 @@ import {
   sleep,
   startServer,
   stopServer,
+  trackPeerConnections,
   waitFor,
 } from './helpers.js';
 
 describe('<rtc-audio-player> end to end', () => {
   let server: TestServer;
   let player: RtcAudioPlayer | undefined;
+  const peers = trackPeerConnections();
 
   before(async () => {
     server = await startServer();
@@ -105,9 +107,9 @@ describe('<rtc-audio-player> end to end', () => {
     expect(player.state).to.equal('playing');
   });
 
-  it('preload="metadata" pre-connects (idle, duration known) and play() only sends start', async () => {
+  it('preload="metadata" pre-connects (idle, metadata received) and play() only sends start', async () => {
     ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
-    await waitFor('the pre-connection', async () => (await activePeers(server)) === 1 && !Number.isNaN(player!.duration));
+    await waitFor('the pre-connection', async () => (await activePeers(server)) === 1 && player!.timing.metadata !== undefined);
     expect(player.state).to.equal('idle');
     expect(player.stats.bytesReceived).to.equal(0);
     await player.play();
@@ -149,7 +151,7 @@ describe('<rtc-audio-player> end to end', () => {
     try {
       const mounted = mount({ src: MUSIC, server: idleServer, bufferSeconds: 2, preload: 'metadata' });
       player = mounted.player;
-      await waitFor('the pre-connection', () => !Number.isNaN(player!.duration));
+      await waitFor('the pre-connection', () => player!.timing.metadata !== undefined);
       await waitFor('the server to close it', async () => (await activePeers(idleServer)) === 0, 8000);
       await sleep(1500); // no reconnect of a connection nobody listens to
       expect(await activePeers(idleServer)).to.equal(0);
@@ -169,7 +171,7 @@ describe('<rtc-audio-player> end to end', () => {
     PlayerController.idlePreconnectMs = 300;
     try {
       ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
-      await waitFor('the pre-connection', () => !Number.isNaN(player!.duration));
+      await waitFor('the pre-connection', () => player!.timing.metadata !== undefined);
       await waitFor('the idle close', async () => (await activePeers(server)) === 0, 8000);
       expect(player.state).to.equal('idle');
       await player.play();
@@ -178,5 +180,20 @@ describe('<rtc-audio-player> end to end', () => {
     } finally {
       PlayerController.idlePreconnectMs = saved;
     }
+  });
+  it('play() while the pre-connection is still opening joins it: one peer, one start message', async () => {
+    let played: Promise<void> | undefined;
+    const before = peers.created();
+    // Right after the pre-connection's `new RTCPeerConnection`: its offer is not even made yet.
+    peers.onNextCreated(() => {
+      setTimeout(() => (played = player!.play()), 0);
+    });
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
+    await waitFor('the pre-connection to start', () => played !== undefined);
+    await played;
+    expect(player.state).to.equal('playing');
+    expect(peers.created() - before, 'peers created').to.equal(1);
+    expect(player.timing.startSent, 'started on the pre-connection').to.be.a('number');
+    expect(player.timing.channelOpen!).to.be.greaterThan(player.timing.playRequested!);
   });
 });

@@ -38,7 +38,7 @@ describe('<rtc-audio-player> start-up (measured)', () => {
       tap = createOutputTap(sharedAudioContext(), output, { maxSeconds: 5 });
     };
     try {
-      if (preload === 'metadata') await waitFor('the pre-connection', () => !Number.isNaN(player.duration));
+      if (preload === 'metadata') await waitFor('the pre-connection', () => player.timing.metadata !== undefined);
       await player.play();
       const recorder = await tap!;
       const audible = await recorder.whenAudible();
