@@ -14,6 +14,7 @@
  */
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { audioContextNeedsGesture } from './playback/audio-context.js';
+import { prewarmMp3Decoder } from './decoder/stream-decoder.js';
 import type { ConnectionMark } from './connection/stream-connection.js';
 import { PlayerError } from './errors.js';
 import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
@@ -171,6 +172,8 @@ export class PlayerController implements ReactiveController {
   hostConnected(): void {
     // A pending reconnect runs at once when the network or the page comes back.
     this.#unwatchNetwork ??= watchNetworkReturn(() => this.#retries.wake());
+    // The MP3 decoder's worker takes ~100 ms to start: start the page's one now, not at play().
+    if (this.#config().src) prewarmMp3Decoder();
     this.#observeVisibility();
   }
 
@@ -187,6 +190,7 @@ export class PlayerController implements ReactiveController {
 
   /** src or server changed: drop the old stream, start over from idle. */
   sourceChanged(): void {
+    if (this.#config().src) prewarmMp3Decoder();
     const hadStream = this.#pipeline !== undefined || this.#state !== 'idle';
     this.#teardown(new PlayerError('ABORTED', 'a new source was set'));
     this.#lastTime = 0;

@@ -77,6 +77,10 @@ export class PlayerPipeline {
       engine.addEventListener('playing', () => this.#listener.engine('playing'));
       engine.addEventListener('underrun', () => this.#listener.engine('underrun'));
       engine.addEventListener('ended', () => this.#listener.engine('ended'));
+      engine.addEventListener('error', (event) => {
+        const detail = (event as CustomEvent<unknown>).detail;
+        this.#listener.fatal(detail instanceof PlayerError ? detail : new PlayerError('AUDIO_CONTEXT', 'the audio output failed', { fatal: true }));
+      });
       this.outputObserver?.(engine.output);
       for (const block of this.#pendingPcm) engine.enqueue(block);
       this.#pendingPcm = [];
