@@ -1,7 +1,8 @@
 /**
  * One load-generator process: opens LISTENERS wrtc peer connections to a server (ours or the bare
  * sender), each receiving one stream, and reports on stdout as JSON lines:
- *   {"type":"connected","setupMs":n} | {"type":"failed","error":s} | {"type":"bytes","total":n}
+ *   {"type":"connected","setupMs":n} | {"type":"failed","error":s} | {"type":"closed"} (dropped after
+ *   connecting) | {"type":"bytes","total":n} (every second) | {"type":"ready"} (all attempts made)
  * ~30 fds per client peer and the 20,000-fd limit keep it at ≤ 500 peers per process. It closes
  * every peer and exits on SIGTERM, on stdin closing (parent gone) or after LIFETIME_MS, whichever
  * comes first: it can never outlive the benchmark.
@@ -71,6 +72,11 @@ async function listen(index: number): Promise<void> {
     await peer.setRemoteDescription(answer);
     await withTimeout(opened, 15_000, 'channel open');
     emit({ type: 'connected', setupMs: performance.now() - startedAt });
+    // A listener the server drops (or that fails) while the bench runs is reported, so the
+    // per-listener figures divide by the peers actually streaming.
+    channel.onclose = () => {
+      if (!closing) emit({ type: 'closed' });
+    };
   } catch (error) {
     peers.delete(peer);
     peer.close();

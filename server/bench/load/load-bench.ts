@@ -45,6 +45,8 @@ interface LoadSample {
   listeners: number;
   connected: number;
   failed: number;
+  /** Connected listeners still open at the end of the window (the server may drop some). */
+  streaming: number;
   firstErrors: string[];
   setupMs: number[];
   idle: ProcessStats;
@@ -105,6 +107,7 @@ interface ListenerGroup {
   children: ChildProcess[];
   connected: number;
   failed: number;
+  closed: number;
   errors: string[];
   setupMs: number[];
   bytes: Map<ChildProcess, number>;
@@ -112,7 +115,7 @@ interface ListenerGroup {
 }
 
 function spawnListeners(target: Target, src: string, total: number, lifetimeMs: number): ListenerGroup {
-  const group: ListenerGroup = { children: [], connected: 0, failed: 0, errors: [], setupMs: [], bytes: new Map(), settled: Promise.resolve() };
+  const group: ListenerGroup = { children: [], connected: 0, failed: 0, closed: 0, errors: [], setupMs: [], bytes: new Map(), settled: Promise.resolve() };
   const processes = Math.ceil(total / PEERS_PER_PROCESS);
   const done: Promise<void>[] = [];
   for (let i = 0; i < processes; i++) {
@@ -138,7 +141,8 @@ function spawnListeners(target: Target, src: string, total: number, lifetimeMs: 
           } else if (message.type === 'failed') {
             group.failed++;
             if (group.errors.length < 5) group.errors.push(message.error!);
-          } else if (message.type === 'bytes') group.bytes.set(child, message.total!);
+          } else if (message.type === 'closed') group.closed++;
+          else if (message.type === 'bytes') group.bytes.set(child, message.total!);
           else if (message.type === 'ready') resolve();
         });
         child.once('exit', () => resolve());
@@ -173,12 +177,15 @@ async function measure(kind: 'ours' | 'bare', listeners: number, options: LoadOp
     const cpuPercent = ((processCpuMs(target.pid) - cpu0) / 1000 / seconds) * 100;
     const deliveredBytesPerSecond = (sumBytes(group) - bytes0) / seconds;
     const loaded = processStats(target.pid);
-    options.log(`load ${kind} ${listeners}: ${group.connected} connected, server ${cpuPercent.toFixed(1)} % CPU, RSS ${(loaded.rssKb / 1024).toFixed(0)} MiB`);
+    const streaming = group.connected - group.closed;
+    if (streaming <= 0) throw new Error(`every listener was dropped (${group.closed} closed)`);
+    options.log(`load ${kind} ${listeners}: ${group.connected} connected, ${group.closed} dropped, server ${cpuPercent.toFixed(1)} % CPU, RSS ${(loaded.rssKb / 1024).toFixed(0)} MiB`);
     return {
       kind,
       listeners,
       connected: group.connected,
       failed: group.failed,
+      streaming,
       firstErrors: group.errors,
       setupMs: group.setupMs,
       idle,
@@ -202,8 +209,8 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
     }
   }
   const perListener = (sample: LoadSample) => ({
-    cpu: sample.cpuPercent / sample.connected,
-    rssMb: (sample.loaded.rssKb - sample.idle.rssKb) / 1024 / sample.connected,
+    cpu: sample.cpuPercent / sample.streaming,
+    rssMb: (sample.loaded.rssKb - sample.idle.rssKb) / 1024 / sample.streaming,
     // When the machine saturates, listeners receive less than the pace: CPU per MB delivered
     // compares the two servers fairly where CPU per listener cannot.
     cpuMsPerMb: (sample.cpuPercent * 10) / (sample.deliveredBytesPerSecond / 1e6),
@@ -214,14 +221,14 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
     const base = bare ? perListener(bare) : undefined;
     return [
       sample.kind === 'ours' ? 'ours (server/main.ts)' : 'bare wrtc senders',
-      `${sample.connected}/${sample.listeners}`,
+      `${sample.connected}/${sample.listeners}${sample.streaming < sample.connected ? `, ${sample.connected - sample.streaming} dropped` : ''}`,
       formatSummary(summarize(sample.setupMs), 0),
       formatNumber(sample.cpuPercent),
       formatNumber(ours.cpu, 3),
       `${formatNumber(sample.loaded.rssKb / 1024)} (idle ${formatNumber(sample.idle.rssKb / 1024)})`,
       formatNumber(ours.rssMb, 2),
       `${sample.loaded.threads} / ${sample.loaded.fds}`,
-      `${formatNumber(sample.deliveredBytesPerSecond / sample.connected / 1024)} of ${BYTES_PER_SECOND / 1024}`,
+      `${formatNumber(sample.deliveredBytesPerSecond / sample.streaming / 1024)} of ${BYTES_PER_SECOND / 1024}`,
       formatNumber(ours.cpuMsPerMb),
       sample.kind === 'ours' && base
         ? `CPU/listener ${formatNumber(ours.cpu / base.cpu, 2)}×, CPU/MB ${formatNumber(ours.cpuMsPerMb / base.cpuMsPerMb, 2)}×, RSS/listener ${formatNumber(ours.rssMb / base.rssMb, 2)}×`
@@ -234,6 +241,6 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
     rows,
   );
   markdown +=
-    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; RSS per listener = (loaded − idle) / connected. Where listeners get less than the pace, the machine (2 cores, clients included) is saturated: compare CPU per MB delivered. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
+    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; per listener = over the listeners still streaming at the end of the window; RSS per listener = (loaded − idle) / streaming. Where listeners get less than the pace, the machine (2 cores, clients included) is saturated: compare CPU per MB delivered. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
   return { markdown, raw: samples };
 }
