@@ -3,7 +3,7 @@
  * (built from independent 8 kHz MP3 frames) fed as fast as it decodes, with playback simulated
  * faster than real time, holds no more bytes or PCM than a 5-minute one.
  */
-import { expect } from '@open-wc/testing';
+import { aTimeout, expect, waitUntil } from '@open-wc/testing';
 import CodecParser from 'codec-parser';
 import type { PcmBlock } from '../pcm.js';
 import { fixture } from './decoder-test-support.js';
@@ -110,10 +110,16 @@ describe('StreamDecoder: horizon and bounded memory', () => {
     decoder.setHorizon(5);
     decoder.push(bytes);
     expect(decoder.receivedSeconds).to.be.within(120, 122); // every whole frame counts at once
-    await new Promise((r) => setTimeout(r, 300));
+    // Wait for the decoder to reach the horizon (slow on a loaded machine), then give it time to
+    // overshoot if it were going to.
+    const reaches = (seconds: number) =>
+      waitUntil(() => decoder.decodedSeconds >= seconds, `decoded up to ${seconds} s`, { timeout: 20000 });
+    await reaches(4.9);
+    await aTimeout(300);
     expect(decoder.decodedSeconds).to.be.within(4.9, 5 + 576 / 8000);
     decoder.setHorizon(20);
-    await new Promise((r) => setTimeout(r, 300));
+    await reaches(19.9);
+    await aTimeout(300);
     expect(decoder.decodedSeconds).to.be.within(19.9, 20 + 576 / 8000);
     const ended = decoder.end();
     decoder.setHorizon(1e9);
