@@ -2,6 +2,7 @@
 //   dist/index.html, dist/assets/*            the demo page (hashed names)
 //   dist/rtc-audio-player.js                  <script type="module" src="…/rtc-audio-player.js">,
 //                                             Lit and every module of the element bundled in
+//   dist/rtc-audio-player-assets/*            its worker scripts, loaded relative to it
 // `npm start` serves dist/ at `/`. The page loads the element exactly as a user's page would:
 // through a plain <script vite-ignore src="./rtc-audio-player.js"> tag, never by importing it, so
 // the page and the element share no chunk and the drop-in file stays self-contained.
@@ -59,6 +60,11 @@ export default defineConfig({
       preserveEntrySignatures: 'exports-only',
       output: {
         entryFileNames: (chunk) => (chunk.name === 'rtc-audio-player' ? ELEMENT_BUNDLE : 'assets/[name]-[hash].js'),
+        // Script assets are the element's workers (e.g. the mpg123 WASM decoder), loaded relative
+        // to rtc-audio-player.js: stable names, so a user copies `rtc-audio-player.js` plus
+        // `rtc-audio-player-assets/` once and updates them in place.
+        assetFileNames: (asset) =>
+          asset.names.some((name) => name.endsWith('.js')) ? 'rtc-audio-player-assets/[name][extname]' : 'assets/[name]-[hash][extname]',
       },
     },
   },
