@@ -58,7 +58,7 @@ export async function decodeChunks(
   chunks: Uint8Array[],
   mimeType: string,
   horizon = 1e9,
-  decoderKind: 'auto' | 'webcodecs' | 'segments' = 'auto',
+  decoderKind: 'auto' | 'webcodecs' | 'mpg123' | 'segments' = 'auto',
 ): Promise<DecodeRun> {
   const parts: Float32Array[][] = [];
   const run: DecodeRun = {

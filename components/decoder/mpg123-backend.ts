@@ -160,7 +160,7 @@ function releaseWorker(worker: Worker, reusable: boolean): void {
   idleWorker = worker;
 }
 
-/** Starts the MP3 decoder's worker now so that the first track does not wait for it. */
-export function prewarmMp3Decoder(): void {
+/** Starts the mpg123 worker now so that the first track does not wait for it. */
+export function prewarmMpg123Worker(): void {
   if (canUseMpg123() && !idleWorker) idleWorker = acquireWorker();
 }

@@ -18,7 +18,7 @@ async function withWorker(replacement: unknown, run: () => Promise<void>): Promi
 
 async function expectExactMp3(): Promise<void> {
   const bytes = await fixture('mp3-cbr128.mp3');
-  const run = await decodeChunks(chunked(bytes, 4096), 'audio/mpeg');
+  const run = await decodeChunks(chunked(bytes, 4096), 'audio/mpeg', 1e9, 'mpg123');
   expect(run.errors).to.deep.equal([]);
   expect(run.channels[0]!.length).to.equal(132300);
   const reference = await referenceDecode(bytes, 44100);

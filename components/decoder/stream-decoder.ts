@@ -17,7 +17,7 @@ import { canBatch, canDecode, createBackend, type DecodeBackend, type DecodedPcm
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
-import { canUseMpg123, Mpg123Backend } from './mpg123-backend.js';
+import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backend.js';
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
 import { WavSource } from './wav-source.js';
@@ -34,11 +34,13 @@ export interface StreamDecoderOptions {
   /** Garbage skipped by resync (non-fatal). */
   onDiscontinuity?(skippedBytes: number): void;
   /**
-   * 'auto' (default): mpg123 (WASM worker) for MP3, WebCodecs for the other codecs, and where
-   * either is missing decodeAudioData on frame-aligned segments. The others force one path
-   * (tests, comparisons): 'webcodecs' (WebCodecs for MP3 too), 'segments'.
+   * 'auto' (default): WebCodecs wherever the browser has the codec; MP3 without it goes to
+   * mpg123 (WASM worker), anything else without it to decodeAudioData on frame-aligned segments.
+   * WebCodecs comes first for MP3 too: same CPU per minute as mpg123 here, and no worker hop
+   * before the first samples (the mpg123 round trip cost 50-100 ms of start-up).
+   * The others force one path (tests, comparisons): 'webcodecs', 'mpg123' (MP3 only), 'segments'.
    */
-  decoder?: 'auto' | 'webcodecs' | 'segments';
+  decoder?: 'auto' | 'webcodecs' | 'mpg123' | 'segments';
 }
 
 /** One entry of the sparse seek index: the frame at `byteOffset` starts at timeline `frame`. */
@@ -48,7 +50,15 @@ export interface SeekPoint {
 }
 
 export const DEFAULT_HORIZON_SECONDS = 30;
-export { prewarmMp3Decoder } from './mpg123-backend.js';
+/**
+ * Gets the MP3 decoder ready before the first track needs it: a no-op where WebCodecs decodes
+ * MP3 natively, else the mpg123 worker is started now so the first frames do not wait for it.
+ */
+export function prewarmMp3Decoder(): void {
+  void canDecode({ kind: 'webcodecs', config: { codec: 'mp3', sampleRate: 44100, numberOfChannels: 2 } }).then((native) => {
+    if (!native) prewarmMpg123Worker();
+  });
+}
 /** Frames in the decoder at once: enough to keep it busy, few enough to stop at the horizon. */
 const MAX_PENDING_FRAMES = 48;
 /** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
@@ -84,7 +94,7 @@ export class StreamDecoder {
   #batch = 1;
   #maxBatch = 1;
   #segmentPlan: SegmentPlan | undefined;
-  /** MP3 goes to mpg123 until it fails to start (then WebCodecs takes over). */
+  /** MP3 goes to mpg123 (no native MP3 decoder, or forced) until it fails to start (then WebCodecs takes over). */
   #useMpg123 = false;
   #outputs = 0;
   #firstFrame: QueuedFrame | undefined;
@@ -241,10 +251,12 @@ export class StreamDecoder {
     this.#trimmer = new TimelineTrimmer(track.skip, track.totalFrames);
     this.#horizonFrames = this.#horizonSeconds * track.sampleRate;
     this.#publishInfo();
-    const forceSegments = this.#options.decoder === 'segments' && track.decoding.kind === 'webcodecs';
+    const mode = this.#options.decoder ?? 'auto';
+    const forceSegments = mode === 'segments' && track.decoding.kind === 'webcodecs';
     void (forceSegments ? Promise.resolve(false) : canDecode(track.decoding)).then((ok) => {
       if (this.#dead) return;
-      if (!ok) {
+      this.#useMpg123 = track.codec === 'mpeg' && canUseMpg123() && (mode === 'mpg123' || (mode === 'auto' && !ok));
+      if (!ok && !this.#useMpg123) {
         const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
         this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
         if (!this.#segmentPlan || typeof OfflineAudioContext === 'undefined') {
@@ -253,7 +265,6 @@ export class StreamDecoder {
           return;
         }
       }
-      this.#useMpg123 = !this.#segmentPlan && track.codec === 'mpeg' && (this.#options.decoder ?? 'auto') === 'auto' && canUseMpg123();
       this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
       this.#newBackend();
       this.#pump();
