@@ -192,14 +192,22 @@ describe('StreamConnection (real server, real WebRTC)', function () {
       const { connection, recorder } = connect();
       const opening = connection.open();
       if (after !== 'sync') await untilMark(connection, after);
-      expect(connection.state, after).to.equal('connecting');
+      // ICE, DTLS and SCTP can finish within a few ms of the remote description being set, so
+      // at that last mark the channel may already be open: then close() must still be clean.
+      const connecting = connection.state === 'connecting';
+      if (after !== 'remoteDescriptionSet') expect(connection.state, after).to.equal('connecting');
+      const callsBeforeClose = recorder.calls.length;
       connection.close();
       connection.close(); // idempotent
       expect(connection.state).to.equal('closed');
-      const error = await rejectionOf(opening);
-      expect(error.code, after).to.equal('ABORTED');
+      if (connecting) {
+        const error = await rejectionOf(opening);
+        expect(error.code, after).to.equal('ABORTED');
+      } else {
+        await opening;
+      }
       await sleep(300);
-      expect(recorder.calls, after).to.deep.equal([]);
+      expect(recorder.calls.length, `no callback after close at ${after}`).to.equal(callsBeforeClose);
       await waitFor(`activePeers 0 after close at ${after}`, async () => (await activePeers(server)) === 0, 8000);
     }
   });

@@ -1,9 +1,11 @@
 // Browser-test helpers for the connection tests: a real server process (through the wtr server
 // plugin), its test fault hooks, and a listener that records what a StreamConnection reported.
-import { executeServerCommand } from '@web/test-runner-commands';
+import { concat, startTestServer, stopTestServer, type TestServer } from '../test/live-server.js';
 import type { PlayerError } from '../errors.js';
 import type { MetadataMessage } from '../protocol.js';
 import type { ConnectionMark, StreamConnection, StreamConnectionListener } from './stream-connection.js';
+
+export { activePeers, clearFaults, concat, setFaults, sha256, sleep, waitFor, type Faults, type TestServer } from '../test/live-server.js';
 
 /**
  * A small MP3 committed beside these tests: 89069 bytes, two chunks (65536 + 23533); 5.5 s of
@@ -13,86 +15,21 @@ import type { ConnectionMark, StreamConnection, StreamConnectionListener } from 
 export const TEST_LIBRARY = 'components/connection/test-library';
 export const TONE = 'tone.mp3';
 
-export interface TestServer {
-  id: string;
-  url: string;
-  audioDir: string | null;
-}
-
 /**
  * A real server with the test hooks on. Its peers that never open a channel (a client that gave up
  * mid-handshake cannot tell the server) are dropped after 3 s instead of 15, so tests can check
  * that every peer goes away.
  */
 export function startServer(env: Record<string, string> = {}, library = TEST_LIBRARY): Promise<TestServer> {
-  return executeServerCommand('server-start', {
-    env: { RTC_TEST_HOOKS: '1', CHANNEL_OPEN_TIMEOUT_MS: '3000', ...env },
-    copyLibraryFrom: library,
-  }) as Promise<TestServer>;
+  return startTestServer(library, { CHANNEL_OPEN_TIMEOUT_MS: '3000', ...env });
 }
 
-export async function stopServer(server: TestServer | undefined): Promise<void> {
-  if (server) await executeServerCommand('server-stop', { id: server.id });
-}
-
-export interface Faults {
-  offerStatus?: number;
-  offerRetryAfter?: number;
-  offerHang?: boolean;
-  offerCount?: number;
-  closeAfterBytes?: number;
-  stallAfterBytes?: number;
-}
-
-export async function setFaults(server: TestServer, faults: Faults): Promise<void> {
-  const response = await fetch(`${server.url}/__test/faults`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  if (!response.ok) throw new Error(`setting faults failed: HTTP ${response.status}`);
-}
-
-export async function clearFaults(server: TestServer): Promise<void> {
-  await fetch(`${server.url}/__test/faults`, { method: 'DELETE' });
-}
-
-export async function activePeers(server: TestServer): Promise<number> {
-  const response = await fetch(`${server.url}/api/health`);
-  return ((await response.json()) as { activePeers: number }).activePeers;
-}
-
-/** Polls until `check` holds; throws with `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { stopTestServer as stopServer };
 
 export async function fetchOriginal(server: TestServer, src = TONE): Promise<Uint8Array> {
   const response = await fetch(`${server.url}/media/${src}`);
   if (!response.ok) throw new Error(`GET /media/${src}: HTTP ${response.status}`);
   return new Uint8Array(await response.arrayBuffer());
-}
-
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.byteLength;
-  }
-  return out;
 }
 
 export type Ending = { kind: 'complete' } | { kind: 'error'; error: PlayerError };

@@ -4,6 +4,9 @@ import { executeServerCommand } from '@web/test-runner-commands';
 import type { PlayerState } from '../../player-state.js';
 import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
 import '../../rtc-audio-player.js';
+import { startTestServer, stopTestServer, type TestServer } from '../live-server.js';
+
+export { activePeers, clearFaults, setFaults, sha256, sleep, waitFor, type Faults, type TestServer } from '../live-server.js';
 
 export const LIBRARY = 'components/test/e2e/library';
 /** 8 s, 320 kbit/s: 322917 bytes, 5 chunks. */
@@ -11,74 +14,19 @@ export const MUSIC = 'music-8s.mp3';
 /** 3 s, 128 kbit/s: shorter than any start buffer used here. */
 export const SHORT = 'short-3s.mp3';
 
-export interface TestServer {
-  id: string;
-  url: string;
-  audioDir: string;
-}
-
 /** Slow pacing (one 64 KiB chunk per `1/chunksPerSecond` s after the first), so faults land mid-stream. */
 export function slowPacing(chunksPerSecond = 4): Record<string, string> {
   return { PACE_CHUNKS_PER_SECOND: String(chunksPerSecond), BURST_BYTES: '65536', BURST_MS: '0' };
 }
 
-export async function startServer(env: Record<string, string> = {}): Promise<TestServer> {
-  return (await executeServerCommand('server-start', {
-    env: { RTC_TEST_HOOKS: '1', ...env },
-    copyLibraryFrom: LIBRARY,
-  })) as TestServer;
+export function startServer(env: Record<string, string> = {}): Promise<TestServer> {
+  return startTestServer(LIBRARY, env);
 }
 
-export async function stopServer(server: TestServer | undefined): Promise<void> {
-  if (server) await executeServerCommand('server-stop', { id: server.id }).catch(() => undefined);
-}
-
-export interface Faults {
-  offerStatus?: number;
-  offerRetryAfter?: number;
-  offerHang?: boolean;
-  offerCount?: number;
-  closeAfterBytes?: number;
-  stallAfterBytes?: number;
-}
-
-export async function setFaults(server: TestServer, faults: Faults): Promise<void> {
-  const response = await fetch(`${server.url}/__test/faults`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify(faults),
-  });
-  if (!response.ok) throw new Error(`setting faults failed: HTTP ${response.status} ${await response.text()}`);
-}
-
-export async function clearFaults(server: TestServer): Promise<void> {
-  await fetch(`${server.url}/__test/faults`, { method: 'DELETE' });
-}
-
-export async function activePeers(server: TestServer): Promise<number> {
-  const response = await fetch(`${server.url}/api/health`);
-  return ((await response.json()) as { activePeers: number }).activePeers;
-}
+export { stopTestServer as stopServer };
 
 export async function fileSha256(server: TestServer, src: string): Promise<string> {
   return (await executeServerCommand('file-sha256', { path: `${server.audioDir}/${src}` })) as string;
-}
-
-export async function sha256(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds; throws naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 10000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 /** Everything a player did: its states, events, received bytes, and positions seen. */
