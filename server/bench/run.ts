@@ -93,6 +93,7 @@ interface StartCase {
 }
 
 const SMALL_BUFFER_SECONDS = 0.5;
+const MAX_SERVER_RESTARTS = 3;
 const START_CASES: StartCase[] = [
   { id: 'native-cold', label: 'native `<audio preload=none>`', player: 'native', preload: 'none' },
   { id: 'ours-cold', label: 'ours preload=none, buffer-seconds default (10)', player: 'ours', preload: 'none' },
@@ -110,12 +111,21 @@ interface StartSample {
 }
 
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
-  const server = await startWatchedServer('startup', { AUDIO_DIR: media.dir });
+  const env = { AUDIO_DIR: media.dir };
+  let server = await startWatchedServer('startup', env);
   const proxy = await startTimingProxy(server.url);
+  let restarts = 0;
   const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
   const recipes: Record<'gatherComplete' | 'immediate', { offerPostedMs: number; firstChunkMs: number }[]> = { gatherComplete: [], immediate: [] };
   try {
-    for (let run = 0; run < runs && server.alive; run++) {
+    for (let run = 0; run < runs; run++) {
+      // A crashed server is a recorded failure; the section goes on with a fresh one (bounded).
+      if (!server.alive) {
+        if (++restarts > MAX_SERVER_RESTARTS) break;
+        log(`startup: restarting the crashed server (${restarts}/${MAX_SERVER_RESTARTS})`);
+        server = await startWatchedServer('startup', env);
+        proxy.setUpstream(server.url);
+      }
       log(`startup run ${run + 1}/${runs}`);
       for (const recipe of ['gatherComplete', 'immediate'] as const) {
         const sample = await attempt('startup', `recipe ${recipe} run ${run + 1}`, async () => {

@@ -22,11 +22,13 @@ const epochNow = () => performance.timeOrigin + performance.now();
 export interface TimingProxy {
   url: string;
   media: MediaResponseTiming[];
+  /** Points the proxy at another upstream (a restarted server). */
+  setUpstream(upstream: string): void;
   close(): Promise<void>;
 }
 
 export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
-  const target = new URL(upstream);
+  let target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const media: MediaResponseTiming[] = [];
   const server = http.createServer((request, response) => {
@@ -57,6 +59,9 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     media,
+    setUpstream: (next) => {
+      target = new URL(next);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         agent.destroy();
