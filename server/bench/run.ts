@@ -195,6 +195,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const ourCases = START_CASES.filter((startCase) => startCase.player === 'ours');
   const step = (t: Record<string, number>, to: string, from: string) => (t[to] !== undefined && t[from] !== undefined ? t[to]! - t[from]! : Number.NaN);
   const STEPS: [string, (t: Record<string, number>) => number][] = [
+    ['play() → peer created (cold) or pre-connection start', (t) => step(t, 'peerCreated', 'playRequested')],
     ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
     ['set local description → POST sent', (t) => step(t, 'offerSent', 'offerCreated')],
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
@@ -215,7 +216,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['step', ...ourCases.map((c) => c.id)],
     STEPS.map(([label, pick]) => [label, ...ourCases.map((c) => formatNumber(summaryOf(c.id, (s) => pick(s.timing)).median))]),
   );
-  markdown += '\n\nWith preload=metadata/auto the steps up to the metadata (and for auto the first chunk and decode) happen before play(). Raw marks (ms from `playRequested`) are in the JSON.\n';
+  markdown += '\n\nWith preload=metadata/auto the steps up to the metadata (and for auto the first chunk and decode) happen before play(). Medians of steps need not add up to the median total. Raw marks (ms from `playRequested`) are in the JSON.\n';
   markdown += `\n### Signaling recipe, bare RTCPeerConnection — median (p95) ms from \`new RTCPeerConnection\`\n\n`;
   markdown += markdownTable(
     ['recipe', 'n', 'offer posted', 'first chunk'],
