@@ -33,3 +33,12 @@ test('bad values fail loudly with the variable named', () => {
   assert.throws(() => loadConfig({ MAX_PEERS: '0' }), /MAX_PEERS/);
   assert.throws(() => loadConfig({ CORS_ORIGINS: 'not a url' }), /CORS_ORIGINS/);
 });
+
+test('PACE_CHUNKS_PER_SECOND accepts fractions (audio-rate pacing) and rejects nonsense', () => {
+  assert.equal(loadConfig({ PACE_CHUNKS_PER_SECOND: '0.25' }).paceChunksPerSecond, 0.25, 'one 64 KiB chunk every 4 s');
+  assert.equal(loadConfig({ PACE_CHUNKS_PER_SECOND: '2.5' }).paceChunksPerSecond, 2.5);
+  assert.equal(loadConfig({ PACE_CHUNKS_PER_SECOND: '7' }).paceChunksPerSecond, 7);
+  for (const bad of ['-1', '0.001', '1e3', 'NaN', 'Infinity', '0x10', '1.', '.5', '100001', 'fast']) {
+    assert.throws(() => loadConfig({ PACE_CHUNKS_PER_SECOND: bad }), /PACE_CHUNKS_PER_SECOND/, bad);
+  }
+});

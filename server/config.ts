@@ -17,7 +17,10 @@ export interface Config {
   /** Offers per IP per `rateLimitWindowSeconds`; 0 disables the limit. */
   rateLimitPerIp: number;
   rateLimitWindowSeconds: number;
-  /** Steady chunk rate after the start-up burst; 0 = unpaced (throughput bench). */
+  /**
+   * Steady rate after the start-up burst, in 64 KiB chunks per second; fractions allowed (0.25 =
+   * one chunk every 4 s ≈ 128 kbit/s, audio rate); 0 = unpaced (throughput bench).
+   */
   paceChunksPerSecond: number;
   /** Bytes sent as fast as flow control allows before pacing starts. */
   burstBytes: number;
@@ -52,6 +55,20 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
+/**
+ * A finite decimal in [min, max]; 0 is always allowed (it means "off"), any other value must be at
+ * least `minPositive` so a typo like 0.0001 (one chunk every ~3 hours) fails instead of stalling.
+ */
+function rate(env: Env, name: string, fallback: number, minPositive: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = /^\s*\d+(\.\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value) || (value !== 0 && (value < minPositive || value > max))) {
+    throw new ConfigError(`${name} must be 0 or a number in [${minPositive}, ${max}] (fractions allowed), got "${raw}"`);
+  }
+  return value;
+}
+
 /** Reads and validates the configuration; relative directories resolve against `cwd`. */
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const corsOrigins = (env.CORS_ORIGINS ?? '*')
@@ -73,7 +90,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxPeers: integer(env, 'MAX_PEERS', 300, 1, 5000),
     rateLimitPerIp: integer(env, 'RATE_LIMIT_PER_IP', 600, 0, 1_000_000),
     rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86400),
-    paceChunksPerSecond: integer(env, 'PACE_CHUNKS_PER_SECOND', 20, 0, 100_000),
+    paceChunksPerSecond: rate(env, 'PACE_CHUNKS_PER_SECOND', 20, 0.01, 100_000),
     burstBytes: integer(env, 'BURST_BYTES', 1024 * 1024, 0, 1 << 30),
     burstMs: integer(env, 'BURST_MS', 2000, 0, 600_000),
     channelOpenTimeoutMs: integer(env, 'CHANNEL_OPEN_TIMEOUT_MS', 15_000, 100, 600_000),

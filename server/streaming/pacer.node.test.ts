@@ -24,3 +24,9 @@ test('chunksPerSecond 0 means never paced', () => {
   const unpaced = { ...config, chunksPerSecond: 0 };
   assert.equal(pacingDelay(unpaced, { bytesSent: 1 << 30, startedAt: 0, lastSentAt: 1e6 }, MAX_CHUNK_SIZE, 1e6), 0);
 });
+
+test('a fractional rate paces at audio rates: 0.25 chunk/s = one 64 KiB chunk every 4 s', () => {
+  const config = { chunksPerSecond: 0.25, burstBytes: 0, burstMs: 0 };
+  assert.equal(pacingDelay(config, { bytesSent: 65536, startedAt: 0, lastSentAt: 1000 }, 65536, 1000), 4000);
+  assert.equal(pacingDelay(config, { bytesSent: 65536, startedAt: 0, lastSentAt: 1000 }, 16384, 1000), 1000, '16 KiB/s whatever the chunk size');
+});

@@ -4,9 +4,8 @@
  * only. Listeners are wrtc peers in bounded child processes (listener-process.ts, ≤ 250 each);
  * every process has a lifetime cap, and everything is stopped before the next measurement.
  *
- * Pace: PACE_CHUNKS_PER_SECOND=1 with no start-up burst, i.e. 64 KiB/s (512 kbit/s) per listener,
- * the lowest steady rate the server's pacer is configured in (whole chunks per second); the bare
- * sender sends the same.
+ * Pace: PACE_CHUNKS_PER_SECOND=0.25 with no start-up burst, i.e. 16 KiB/s (128 kbit/s, an MP3's
+ * rate) per listener: one 64 KiB chunk every 4 s; the bare sender sends the same.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -17,7 +16,7 @@ import { processStats, projectRoot, startServer, type ProcessStats } from '../se
 import { formatNumber, formatSummary, markdownTable, summarize } from '../stats.js';
 
 const PEERS_PER_PROCESS = 250;
-const PACE_CHUNKS_PER_SECOND = 1;
+const PACE_CHUNKS_PER_SECOND = 0.25;
 const BYTES_PER_SECOND = PACE_CHUNKS_PER_SECOND * 65536;
 const CONNECT_DEADLINE_MS = 120_000;
 
