@@ -58,6 +58,8 @@ export class StreamSession {
   private handle: FileHandle | undefined;
   private size = 0;
   private stopped = false;
+  /** Set by stop(): the owner is closing the channel, so nothing may touch it any more. */
+  private detached = false;
   /** Byte the chunk stream started from, once started. */
   private startedFrom: number | undefined;
   private ended = false;
@@ -70,8 +72,15 @@ export class StreamSession {
   async open(): Promise<void> {
     const { file, offset } = this.options;
     try {
-      this.handle = await open(file.path, 'r');
-      this.size = (await this.handle.stat()).size;
+      const handle = await open(file.path, 'r');
+      if (this.stopped) {
+        // stop() ran while the file was opening (the client left at once): it had no handle to
+        // close, so close this one here or its descriptor lingers until GC.
+        await handle.close().catch(() => undefined);
+        return;
+      }
+      this.handle = handle;
+      this.size = (await handle.stat()).size;
     } catch {
       return this.fail('FILE_UNAVAILABLE', 'the file is no longer available');
     }
@@ -119,6 +128,7 @@ export class StreamSession {
   /** Stops sending and releases the file; safe to call at any time, more than once. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.detached = true;
     clearTimeout(this.idleTimer);
     const handle = this.handle;
     this.handle = undefined;
@@ -203,7 +213,7 @@ export class StreamSession {
   }
 
   private send(data: string | Uint8Array): boolean {
-    if (this.ended) return false;
+    if (this.ended || this.detached) return false;
     try {
       if (this.options.channel.readyState !== 'open') throw new Error('channel not open');
       this.options.channel.send(data);
@@ -217,7 +227,7 @@ export class StreamSession {
 
   private async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (this.options.channel.readyState === 'open' && this.options.channel.bufferedAmount > 0 && Date.now() < deadline) {
+    while (!this.detached && this.options.channel.readyState === 'open' && this.options.channel.bufferedAmount > 0 && Date.now() < deadline) {
       await delay(10);
     }
   }
