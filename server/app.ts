@@ -11,7 +11,7 @@ import { errorMiddleware } from './errors';
 import type { FaultPlan } from './faults/fault-plan';
 import type { AudioLibrary } from './library/audio-library';
 import type { Logger } from './log';
-import type { PeerManager } from './peers/peer-manager';
+import type { PeerService } from './peers/peer-service';
 import { healthRoutes } from './routes/health';
 import { mediaMiddleware } from './routes/media';
 import { offerRoutes } from './routes/offer';
@@ -23,7 +23,7 @@ import { securityHeaders } from './security-headers';
 export interface AppDeps {
   config: Config;
   library: AudioLibrary;
-  peers: PeerManager;
+  peers: PeerService;
   log: Logger;
   /** Present only with RTC_TEST_HOOKS=1. */
   faults?: FaultPlan;

@@ -37,6 +37,11 @@ export interface Config {
   /** Request bodies above this are 413. */
   jsonLimitBytes: number;
   shutdownTimeoutMs: number;
+  /**
+   * Peers live in a supervised child process (PeerHost) so a native wrtc crash cannot take the
+   * HTTP server down; PEER_PROCESS=0 keeps them in this process (debugging).
+   */
+  peerProcess: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -99,5 +104,6 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     disconnectGraceMs: integer(env, 'DISCONNECT_GRACE_MS', 3000, 0, 60_000),
     jsonLimitBytes: integer(env, 'JSON_LIMIT_BYTES', 96 * 1024, 1024, 10 * 1024 * 1024),
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 3000, 0, 60_000),
+    peerProcess: env.PEER_PROCESS !== '0',
   };
 }

@@ -10,7 +10,9 @@ import { ConfigError, loadConfig, type Config } from './config';
 import { FaultPlan } from './faults/fault-plan';
 import { AudioLibrary } from './library/audio-library';
 import { createLogger } from './log';
+import { PeerHost } from './peers/peer-host';
 import { PeerManager } from './peers/peer-manager';
+import type { PeerService } from './peers/peer-service';
 
 const log = createLogger();
 
@@ -29,7 +31,7 @@ function configOrExit(): Config {
 const config = configOrExit();
 const startedAt = performance.now();
 const library = new AudioLibrary(config.audioDir);
-const peers = new PeerManager(config, library, log);
+const peers: PeerService = config.peerProcess ? new PeerHost(config.maxPeers, log) : new PeerManager(config, library, log);
 const faults = config.testHooks ? new FaultPlan() : undefined;
 if (faults) log.warn('RTC_TEST_HOOKS=1: test fault routes are enabled');
 const app = createApp({ config, library, peers, log, startedAt, ...(faults ? { faults } : {}) });

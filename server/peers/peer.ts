@@ -19,7 +19,9 @@ export type PeerCloseReason =
   | 'connection-closed'
   | 'disconnected'
   | 'open-timeout'
-  | 'shutdown';
+  | 'shutdown'
+  /** The peer process crashed (PeerHost): its peers were lost with it. */
+  | 'process-died';
 
 export interface PeerTimeouts {
   gatherMs: number;

@@ -1,9 +1,9 @@
 /** GET /api/health: liveness plus the peer counts tests and operators watch. */
 import type Router from '@koa/router';
 import type { HealthResponse } from '../../components/protocol';
-import type { PeerManager } from '../peers/peer-manager';
+import type { PeerService } from '../peers/peer-service';
 
-export function healthRoutes(router: Router, peers: PeerManager, startedAt: number): void {
+export function healthRoutes(router: Router, peers: PeerService, startedAt: number): void {
   router.get('/api/health', (ctx) => {
     const stats = peers.stats();
     const body: HealthResponse & Omit<typeof stats, 'activePeers'> & { pid: number; rssBytes: number } = {

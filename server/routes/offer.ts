@@ -17,7 +17,7 @@ import type { Config } from '../config';
 import { HttpError } from '../errors';
 import type { FaultPlan, OfferFault } from '../faults/fault-plan';
 import { LibraryError, type AudioLibrary } from '../library/audio-library';
-import type { PeerManager } from '../peers/peer-manager';
+import type { PeerService } from '../peers/peer-service';
 import { jsonBody } from './json-body';
 
 const FIELD_CODES: Record<OfferField, HttpErrorCode> = {
@@ -37,7 +37,7 @@ const HANG_MS = 120_000;
 export interface OfferDeps {
   config: Config;
   library: AudioLibrary;
-  peers: PeerManager;
+  peers: PeerService;
   faults?: FaultPlan;
 }
 

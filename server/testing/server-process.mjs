@@ -63,7 +63,44 @@ export function stopServer(child, signal = 'SIGTERM', timeoutMs = 10000) {
 }
 
 /** Open file descriptors and threads of a process (Linux /proc), for leak checks. */
+/**
+ * fds, files, threads and RSS of the server: the process and its descendants (the peers live in
+ * a child process, server/peers/peer-host.ts), summed, so leak checks see the peers' resources.
+ */
 export function processStats(pid) {
+  const total = ownStats(pid); // throws if the server itself is gone
+  for (const one of descendants(pid)) {
+    try {
+      const stats = ownStats(one);
+      for (const key of Object.keys(total)) total[key] += stats[key];
+    } catch {
+      // a child that exited while we looked
+    }
+  }
+  return total;
+}
+
+function descendants(pid) {
+  const found = [];
+  let tasks = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return found;
+  }
+  for (const task of tasks) {
+    let children = '';
+    try {
+      children = readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const child of children.split(' ').filter(Boolean).map(Number)) found.push(child, ...descendants(child));
+  }
+  return found;
+}
+
+function ownStats(pid) {
   const fds = readdirSync(`/proc/${pid}/fd`).length;
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const threads = Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? NaN);

@@ -1,0 +1,71 @@
+/**
+ * The peer process (spawned by PeerHost over IPC): every @roamhq/wrtc object lives here, none in
+ * the HTTP process. wrtc has native races we cannot guard from JavaScript (a DataChannel closed
+ * by the remote on wrtc's signaling thread while `send` runs on ours dereferences a pointer that
+ * thread just nulled: SIGSEGV in RTCDataChannel::Send), so a crash must cost only this process.
+ */
+import { loadConfig } from '../config';
+import { HttpError } from '../errors';
+import { AudioLibrary } from '../library/audio-library';
+import { createLogger } from '../log';
+import { PeerManager } from './peer-manager';
+import type { HostMessage, WorkerMessage } from './peer-ipc';
+
+const log = createLogger();
+const config = loadConfig();
+const library = new AudioLibrary(config.audioDir);
+const peers = new PeerManager(config, library, log);
+// Warm the duration cache so the first metadata can carry one.
+void library.list().catch(() => undefined);
+
+function post(message: WorkerMessage): void {
+  if (process.connected) process.send?.(message);
+}
+
+let lastStats = '';
+function pushStats(): void {
+  const stats = JSON.stringify(peers.stats());
+  if (stats === lastStats) return;
+  lastStats = stats;
+  post({ type: 'stats', stats: peers.stats() });
+}
+setInterval(pushStats, 100).unref();
+
+let closing: Promise<void> | undefined;
+function closeAndExit(): Promise<void> {
+  closing ??= peers.closeAll().then(() => {
+    pushStats();
+    post({ type: 'closed' });
+    process.disconnect?.();
+    process.exit(0);
+  });
+  return closing;
+}
+
+process.on('message', (message: HostMessage) => {
+  if (message.type === 'close') return void closeAndExit();
+  const { id, request, file, faults } = message;
+  peers.accept(request, file, faults).then(
+    (accepted) => {
+      post({ type: 'accepted', id, accepted });
+      pushStats();
+    },
+    (error: unknown) => {
+      const refused =
+        error instanceof HttpError
+          ? { status: error.status, code: error.code, message: error.message, headers: error.headers }
+          : { status: 500, code: 'INTERNAL' as const, message: 'the peer could not be created', headers: {} };
+      post({ type: 'refused', id, ...refused });
+      pushStats();
+    },
+  );
+});
+// The HTTP process went away: close every peer (wrtc segfaults at exit with peers open).
+process.on('disconnect', () => void closeAndExit());
+process.on('SIGTERM', () => void closeAndExit());
+process.on('SIGINT', () => undefined); // the HTTP process decides; a terminal ^C reaches both
+process.on('uncaughtException', (error) => {
+  log.error('peer process: uncaught exception; closing peers', error);
+  void closeAndExit();
+});
+post({ type: 'ready' });
