@@ -10,7 +10,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { processCpuMs } from '../browser.js';
+import { processTree } from '../browser.js';
 import type { BenchMedia } from '../media.js';
 import { processStats, projectRoot, startServer, type ProcessStats } from '../server-process.js';
 import { formatNumber, formatSummary, markdownTable, summarize } from '../stats.js';
@@ -19,6 +19,11 @@ const PEERS_PER_PROCESS = 250;
 const PACE_CHUNKS_PER_SECOND = 0.25;
 const BYTES_PER_SECOND = PACE_CHUNKS_PER_SECOND * 65536;
 const CONNECT_DEADLINE_MS = 120_000;
+
+/** CPU of the server and its descendants: its peers live in a child process (server/peers/peer-host.ts). */
+function treeCpuMs(pid: number): number {
+  return processTree(pid).reduce((sum, entry) => sum + entry.cpuMs, 0);
+}
 
 export interface LoadResult {
   markdown: string;
@@ -168,12 +173,12 @@ async function measure(kind: 'ours' | 'bare', listeners: number, options: LoadOp
     if ((await Promise.race([group.settled.then(() => 'ready'), deadline])) === 'deadline') options.log(`load ${kind} ${listeners}: connect deadline reached`);
     if (group.connected === 0) throw new Error(`no listener connected (${group.errors.join('; ')})`);
     await sleep(2000); // settle into the paced steady state
-    const cpu0 = processCpuMs(target.pid);
+    const cpu0 = treeCpuMs(target.pid);
     const bytes0 = sumBytes(group);
     const t0 = performance.now();
     await sleep(options.windowSeconds * 1000);
     const seconds = (performance.now() - t0) / 1000;
-    const cpuPercent = ((processCpuMs(target.pid) - cpu0) / 1000 / seconds) * 100;
+    const cpuPercent = ((treeCpuMs(target.pid) - cpu0) / 1000 / seconds) * 100;
     const deliveredBytesPerSecond = (sumBytes(group) - bytes0) / seconds;
     const loaded = processStats(target.pid);
     const streaming = group.connected - group.closed;
@@ -240,6 +245,6 @@ export async function runLoadSection(options: LoadOptions): Promise<LoadResult> 
     rows,
   );
   markdown +=
-    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process only; per listener = over the listeners still streaming at the end of the window; RSS per listener = (loaded − idle) / streaming. Where listeners get less than the pace, the machine (2 cores, clients included) is saturated: compare CPU per MB delivered. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
+    '\n\nListeners: @roamhq/wrtc peers in child processes of ≤ 250 each (fd limit). CPU from /proc over the window, server process tree (HTTP + peer process); per listener = over the listeners still streaming at the end of the window; RSS per listener = (loaded − idle) / streaming. Where listeners get less than the pace, the machine (2 cores, clients included) is saturated: compare CPU per MB delivered. Bare = `server/bench/load/bare-sender.ts`: the same signaling and byte rate, nothing else.\n';
   return { markdown, raw: samples };
 }
