@@ -15,6 +15,7 @@
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { audioContextNeedsGesture } from './playback/audio-context.js';
 import { prewarmMp3Decoder } from './decoder/stream-decoder.js';
+import { leaseSparePeer, prewarmCertificate } from './connection/spare-peer.js';
 import type { ConnectionMark } from './connection/stream-connection.js';
 import { PlayerError } from './errors.js';
 import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
@@ -82,6 +83,8 @@ export class PlayerController implements ReactiveController {
   #duration = Number.NaN;
   #endedBuffered = 0;
   #startReached = false;
+  /** bufferProgress (percent) when #checkStart last asked for a render. */
+  #shownProgress = -1;
   #volume = 1;
   #muted = false;
   #timing: Partial<Record<TimingMark, number>> = {};
@@ -89,6 +92,8 @@ export class PlayerController implements ReactiveController {
   #reconnecting = false;
   #playWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   #needsGesture = false;
+  /** Releases this player's claim on the page's spare peer (preload="none" only). */
+  #releaseSpare: (() => void) | undefined;
   /** Test hook: sees every byte handed to the decoder, in order. Unset in production. */
   chunkObserver: ChunkObserver | undefined;
   /** Test hook: gets each new playback engine's output node before its first sample. Unset in production. */
@@ -174,6 +179,7 @@ export class PlayerController implements ReactiveController {
     this.#unwatchNetwork ??= watchNetworkReturn(() => this.#retries.wake());
     // The MP3 decoder's worker takes ~100 ms to start: start the page's one now, not at play().
     if (this.#config().src) prewarmMp3Decoder();
+    this.#prewarmPeer();
     this.#observeVisibility();
   }
 
@@ -183,6 +189,8 @@ export class PlayerController implements ReactiveController {
     this.#unwatchNetwork = undefined;
     this.#visibility?.disconnect();
     this.#visibility = undefined;
+    this.#releaseSpare?.();
+    this.#releaseSpare = undefined;
     this.#teardown(new PlayerError('ABORTED', 'the element was removed from the document'));
     this.#lastTime = 0;
     if (this.#state !== 'idle') this.#move('reset');
@@ -204,6 +212,7 @@ export class PlayerController implements ReactiveController {
     if (this.#host.isConnected) {
       this.#visibility?.disconnect();
       this.#visibility = undefined;
+      this.#prewarmPeer();
       this.#observeVisibility();
     }
   }
@@ -446,6 +455,19 @@ export class PlayerController implements ReactiveController {
     this.#visibility.observe(this.#host);
   }
 
+  /**
+   * Connection set-up that sends nothing, done before play(): the page's DTLS certificate for
+   * every player, and for `preload="none"` a spare local-only peer with its offer made, so a cold
+   * play() starts with setLocalDescription + POST (saves the 5–25 ms of createOffer). preload
+   * "metadata"/"auto" connect before play() anyway and only use the certificate.
+   */
+  #prewarmPeer(): void {
+    const { preload, src } = this.#config();
+    if (!src) return;
+    prewarmCertificate();
+    if (preload === 'none') this.#releaseSpare ??= leaseSparePeer();
+  }
+
   #preconnect(): void {
     const { preload, src } = this.#config();
     if (preload === 'none' || !src || this.#state !== 'idle' || this.#pipeline) return;
@@ -505,7 +527,14 @@ export class PlayerController implements ReactiveController {
     // engine too (on a busy CPU decoding lags arrival; starting on nothing would underrun at once).
     const decodedNeeded = Math.min(PCM_START_SECONDS, Math.max(0, ahead - 0.1));
     if (!enough || pipeline.queuedSeconds <= 0 || pipeline.queuedSeconds < decodedNeeded) {
-      this.#host.requestUpdate();
+      // Re-render only when the buffering bar's percent moved. This runs on every chunk and on
+      // every decoded block (~40 per second of audio): a render each time took 5–50 ms of main
+      // thread during the start-up burst, time the first decoded blocks were waiting for.
+      const percent = Math.round(this.bufferProgress * 100);
+      if (percent !== this.#shownProgress) {
+        this.#shownProgress = percent;
+        this.#host.requestUpdate();
+      }
       return;
     }
     this.#startReached = true;

@@ -21,6 +21,7 @@ import {
 } from '../protocol.js';
 import { DEFAULT_SIGNALING_TIMEOUT_MS, requestAnswer } from './signaling.js';
 import type { ServerTimingMetric } from './server-timing.js';
+import { STREAM_CHANNEL_LABEL, peerConfiguration, takeSparePeer } from './spare-peer.js';
 
 /**
  * Steps of set-up and streaming, each stamped with performance.now() when reached.
@@ -228,10 +229,18 @@ export class StreamConnection {
 
   async #connect(): Promise<void> {
     const { server, src, clientId, deferStart } = this.#options;
+    const iceServers = this.#options.iceServers ?? [];
+    // A spare peer made before play() (preload="none" players lease one; see spare-peer.ts) already
+    // has its channel and offer: a cold start skips straight to setLocalDescription + POST.
+    const spare = iceServers.length === 0 ? await takeSparePeer() : undefined;
+    if (this.#torn) {
+      spare?.pc.close();
+      return;
+    }
     this.#mark('peerCreated');
-    const pc = new RTCPeerConnection({ iceServers: this.#options.iceServers ?? [] });
+    const pc = spare?.pc ?? new RTCPeerConnection(peerConfiguration(iceServers));
     this.#pc = pc;
-    const channel = pc.createDataChannel('audio', { ordered: true });
+    const channel = spare?.channel ?? pc.createDataChannel(STREAM_CHANNEL_LABEL, { ordered: true });
     // The spec's default is now 'arraybuffer', older engines said 'blob': never rely on it.
     channel.binaryType = 'arraybuffer';
     this.#channel = channel;
@@ -242,7 +251,7 @@ export class StreamConnection {
     pc.onconnectionstatechange = this.#onConnectionStateChange;
     pc.oniceconnectionstatechange = this.#onIceConnectionStateChange;
 
-    const offer = await pc.createOffer();
+    const offer = spare?.offer ?? (await pc.createOffer());
     if (this.#torn) return;
     this.#mark('offerCreated');
     await pc.setLocalDescription(offer);

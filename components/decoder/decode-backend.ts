@@ -39,16 +39,45 @@ export function canBatch(decoding: TrackDecoding): boolean {
   return codec.startsWith('mp4a.') && description === undefined;
 }
 
+/**
+ * Answers of `isConfigSupported` per plain config (no codec description). The answer cannot
+ * change within a page, and asking costs a task hop (1–3 ms, more on a busy machine) between the
+ * first bytes and the first decode: prewarmMp3Decoder() asks at attach, so the first track's
+ * question is answered from here.
+ */
+const supportAnswers = new Map<string, Promise<boolean>>();
+
 /** Whether this browser can decode the track at all (WebCodecs `isConfigSupported`). */
-export async function canDecode(decoding: TrackDecoding): Promise<boolean> {
-  if (decoding.kind === 'pcm') return true;
-  if (typeof AudioDecoder === 'undefined') return false;
-  try {
-    const { supported } = await AudioDecoder.isConfigSupported(decoding.config);
-    return supported === true;
-  } catch {
-    return false;
+export function canDecode(decoding: TrackDecoding): Promise<boolean> {
+  if (decoding.kind === 'pcm') return Promise.resolve(true);
+  if (typeof AudioDecoder === 'undefined') return Promise.resolve(false);
+  const { config } = decoding;
+  const key = config.description === undefined ? `${config.codec}/${config.sampleRate}/${config.numberOfChannels}` : undefined;
+  const known = key === undefined ? undefined : supportAnswers.get(key);
+  if (known) return known;
+  const answer = AudioDecoder.isConfigSupported(config).then(
+    ({ supported }) => supported === true,
+    () => false,
+  );
+  if (key !== undefined) {
+    supportAnswers.set(key, answer);
+    void answer.then((supported) => settledAnswers.set(key, supported));
   }
+  return answer;
+}
+
+const settledAnswers = new Map<string, boolean>();
+
+/**
+ * canDecode's answer if it is already known (asked before and settled), else undefined. Lets the
+ * stream decoder create its codec inside the push that found the track, so the first frame is
+ * decoding while the rest of that chunk is still being parsed.
+ */
+export function knownDecodable(decoding: TrackDecoding): boolean | undefined {
+  if (decoding.kind !== 'webcodecs' || typeof AudioDecoder === 'undefined') return undefined;
+  const { config } = decoding;
+  if (config.description !== undefined) return undefined;
+  return settledAnswers.get(`${config.codec}/${config.sampleRate}/${config.numberOfChannels}`);
 }
 
 export function createBackend(decoding: TrackDecoding, channelCount: number, sampleRate: number, callbacks: BackendCallbacks): DecodeBackend {

@@ -13,7 +13,7 @@
 import { PlayerError } from '../errors.js';
 import type { PcmBlock, StreamInfo } from '../pcm.js';
 import { CodecParserSource } from './codec-parser-source.js';
-import { canBatch, canDecode, createBackend, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
+import { canBatch, canDecode, createBackend, knownDecodable, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
@@ -253,22 +253,30 @@ export class StreamDecoder {
     this.#publishInfo();
     const mode = this.#options.decoder ?? 'auto';
     const forceSegments = mode === 'segments' && track.decoding.kind === 'webcodecs';
-    void (forceSegments ? Promise.resolve(false) : canDecode(track.decoding)).then((ok) => {
-      if (this.#dead) return;
-      this.#useMpg123 = track.codec === 'mpeg' && canUseMpg123() && (mode === 'mpg123' || (mode === 'auto' && !ok));
-      if (!ok && !this.#useMpg123) {
-        const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
-        this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
-        if (!this.#segmentPlan || typeof OfflineAudioContext === 'undefined') {
-          const name = track.decoding.kind === 'pcm' ? track.codec : track.decoding.config.codec;
-          this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
-          return;
-        }
+    // Start-up: when the codec's support is already known (prewarmMp3Decoder asked at attach),
+    // the backend is made right here, inside the push that found the track, and #onFrame feeds
+    // it the first frame while the rest of the chunk is parsed (saves the parse of a whole chunk,
+    // 2–5 ms, before the first decode).
+    const known = forceSegments ? undefined : knownDecodable(track.decoding);
+    if (known !== undefined) this.#chooseBackend(track, mode, known);
+    else void (forceSegments ? Promise.resolve(false) : canDecode(track.decoding)).then((ok) => this.#chooseBackend(track, mode, ok));
+  }
+
+  #chooseBackend(track: TrackInfo, mode: NonNullable<StreamDecoderOptions['decoder']>, ok: boolean): void {
+    if (this.#dead) return;
+    this.#useMpg123 = track.codec === 'mpeg' && canUseMpg123() && (mode === 'mpg123' || (mode === 'auto' && !ok));
+    if (!ok && !this.#useMpg123) {
+      const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
+      this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
+      if (!this.#segmentPlan || typeof OfflineAudioContext === 'undefined') {
+        const name = track.decoding.kind === 'pcm' ? track.codec : track.decoding.config.codec;
+        this.#fail('UNSUPPORTED_FORMAT', `this browser cannot decode ${name}`);
+        return;
       }
-      this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
-      this.#newBackend();
-      this.#pump();
-    });
+    }
+    this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
+    this.#newBackend();
+    this.#pump();
   }
 
   #newBackend(): void {
@@ -313,6 +321,10 @@ export class StreamDecoder {
     this.#firstFrame ??= queued;
     this.#queue.push(queued);
     this.#queuedBytes += frame.data.length;
+    // Start-up: an idle codec that has produced nothing yet gets this frame now rather than after
+    // the whole chunk is parsed. Afterwards it is fed from push/outputs as usual; same frames,
+    // same order either way.
+    if (this.#outputs === 0 && this.#inFlight.length === 0 && this.#backendReady) this.#pump();
   }
 
   #onTotal(frames: number): void {

@@ -71,6 +71,14 @@ function nextEvent(target: EventTarget, type: string, ms: number, accept: (event
 }
 
 const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Cold (preload=none) cases press play this long after the player was added, for both players: a
+ * user clicks a player the page has shown, not in the task that created it. Neither player may
+ * fetch or connect meanwhile (preload=none); ours only does work that sends nothing (see
+ * components/connection/spare-peer.ts). Play in the very task of the attach measured that work
+ * as start-up time.
+ */
+const COLD_SETTLE_MS = 300;
 
 async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) await settle(10);
@@ -107,6 +115,8 @@ async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): 
   if (options.preload === 'auto') {
     await nextEvent(audio, 'canplaythrough', 20000);
     await settle(300);
+  } else {
+    await settle(COLD_SETTLE_MS);
   }
   try {
     const result = await measurePlay(tap, audio, () => audio.play());
@@ -142,6 +152,8 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
     // The pre-connection: channel open and metadata received before the user presses play.
     await timeout(waitFor(() => player.timing?.metadata !== undefined), 20000, 'preload=metadata pre-connection');
     await settle(300);
+  } else {
+    await settle(COLD_SETTLE_MS);
   }
   const result = await measurePlay(tap, player, () => player.play()).catch((error: unknown) => {
     // Say where the element got stuck, not only that it did.
