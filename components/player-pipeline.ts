@@ -41,6 +41,12 @@ export interface PipelineListener {
 /** Opt-in observer of every byte handed to the decoder, for tests (no cost when unset). */
 export type ChunkObserver = (bytes: Uint8Array, fileOffset: number) => void;
 
+/**
+ * Bytes are handed to the decoder while it holds less than this many seconds of received,
+ * not yet decoded audio; later chunks wait here (in order) and follow as it decodes.
+ */
+const DECODER_FEED_SECONDS = 3;
+
 export class PlayerPipeline {
   readonly #options: PipelineOptions;
   readonly #listener: PipelineListener;
@@ -48,6 +54,13 @@ export class PlayerPipeline {
   #engine: PlaybackEngine | undefined;
   #pendingPcm: PcmBlock[] = [];
   #decoder: StreamDecoder | undefined;
+  /**
+   * Received bytes not yet handed to the decoder, in file order. Why: the server bursts the first
+   * ~1 MiB at once; parsing every chunk of it on arrival kept the main thread busy while the
+   * first decoded blocks — what start-up waits for — queued behind it (20–50 ms on 2 cores).
+   * The decoder gets exactly the same bytes in the same order, only a little later.
+   */
+  #unfed: Uint8Array[] = [];
   #connection: StreamConnection | undefined;
   #firstTiming: Readonly<Partial<Record<ConnectionMark, number>>> | undefined;
   #metadata: MetadataMessage | undefined;
@@ -237,6 +250,7 @@ export class PlayerPipeline {
     this.closeConnection();
     this.#decoder?.destroy();
     this.#decoder = undefined;
+    this.#unfed = [];
     this.#engine?.destroy();
     this.#engine = undefined;
     this.#pendingPcm = [];
@@ -256,6 +270,7 @@ export class PlayerPipeline {
       onPcm: (block) => {
         if (this.#engine) this.#engine.enqueue(block);
         else this.#pendingPcm.push(block);
+        if (this.#unfed.length > 0) this.#feedDecoder();
         this.#listener.pcm();
       },
       onInfo: (info) => this.#listener.info(info),
@@ -283,8 +298,18 @@ export class PlayerPipeline {
     }
     this.chunkObserver?.(view, this.#nextByte);
     this.#nextByte += view.byteLength;
-    this.#decoder.push(view);
+    this.#unfed.push(view);
+    this.#feedDecoder();
     this.#listener.bytes(view.byteLength);
+  }
+
+  /** Hands waiting bytes to the decoder while it has little undecoded audio (see #unfed). */
+  #feedDecoder(all = false): void {
+    const decoder = this.#decoder;
+    if (!decoder) return;
+    while (this.#unfed.length > 0 && (all || decoder.receivedSeconds - decoder.decodedSeconds < DECODER_FEED_SECONDS)) {
+      decoder.push(this.#unfed.shift()!);
+    }
   }
 
   #streamComplete(connection: StreamConnection): void {
@@ -294,6 +319,7 @@ export class PlayerPipeline {
     this.closeConnection();
     const decoder = this.#decoder;
     if (!decoder) return;
+    this.#feedDecoder(true);
     void decoder.end().then(
       () => {
         if (this.#destroyed) return;
