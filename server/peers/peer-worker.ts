@@ -60,8 +60,12 @@ process.on('message', (message: HostMessage) => {
     },
   );
 });
-// The HTTP process went away: close every peer (wrtc segfaults at exit with peers open).
-process.on('disconnect', () => void closeAndExit());
+// The HTTP process died without asking us to close (SIGKILL, crash): its streams die with it,
+// as they did when the peers lived in it. SIGKILL, not exit(): wrtc segfaults at exit with peers
+// open, and a polite SHUTTING_DOWN would tell clients the server stopped on purpose.
+process.on('disconnect', () => {
+  if (closing === undefined) process.kill(process.pid, 'SIGKILL');
+});
 process.on('SIGTERM', () => void closeAndExit());
 process.on('SIGINT', () => undefined); // the HTTP process decides; a terminal ^C reaches both
 process.on('uncaughtException', (error) => {
