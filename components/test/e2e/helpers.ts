@@ -35,7 +35,7 @@ export class PlayerRecorder {
   readonly events: string[] = [];
   readonly positions: number[] = [];
   readonly progress: Array<{ loaded: number; total: number }> = [];
-  readonly chunks: Array<{ offset: number; bytes: Uint8Array }> = [];
+  readonly chunks: Array<{ offset: number; bytes: Uint8Array; at: number }> = [];
   constructor(player: RtcAudioPlayer) {
     this.states.push(player.state);
     player.addEventListener('statechange', (event) => this.states.push(event.detail.state));
@@ -45,7 +45,7 @@ export class PlayerRecorder {
     player.addEventListener('timeupdate', () => this.positions.push(player.currentTime));
     player.addEventListener('progress', (event) => this.progress.push({ loaded: event.loaded, total: event.total }));
     // Copies: the decoder may keep (and the engine may transfer) the views it was given.
-    player.controller.chunkObserver = (bytes, offset) => this.chunks.push({ offset, bytes: bytes.slice() });
+    player.controller.chunkObserver = (bytes, offset) => this.chunks.push({ offset, bytes: bytes.slice(), at: performance.now() });
   }
 
   /** The received bytes, checked to be contiguous from byte 0. */
@@ -62,6 +62,13 @@ export class PlayerRecorder {
   }
 
   /** Whether the positions seen never went backwards. */
+  /** Longest wait between two received chunks, in ms: under a fault, outage + recovery as the client saw it. */
+  longestChunkGapMs(): number {
+    let longest = 0;
+    for (let i = 1; i < this.chunks.length; i++) longest = Math.max(longest, this.chunks[i]!.at - this.chunks[i - 1]!.at);
+    return longest;
+  }
+
   monotonic(): boolean {
     return this.positions.every((value, i) => i === 0 || value >= this.positions[i - 1]!);
   }
