@@ -3,26 +3,16 @@
 // and the real servers they start never send a packet off this machine.
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
+import { AUTOPLAY_FLAG, CHROMIUM_FLAGS, CHROMIUM_PATH } from './server/testing/chromium.mjs';
 import { serverHarnessPlugin } from './server/testing/wtr-server-plugin.mjs';
 
-const chromiumFlags = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-];
 
 const chromium = (extraFlags) =>
   chromeLauncher({
     launchOptions: {
-      executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+      executablePath: CHROMIUM_PATH,
       headless: true,
-      args: [...chromiumFlags, ...extraFlags],
+      args: [...CHROMIUM_FLAGS, ...extraFlags],
     },
   });
 
@@ -38,7 +28,7 @@ const gestureFiles = only ? only.filter(isGesture) : ['components/**/*.gesture.t
 
 const groups = [
   // Everything that may play sound without a click.
-  { name: 'autoplay', files: autoplayFiles, browsers: [chromium(['--autoplay-policy=no-user-gesture-required'])] },
+  { name: 'autoplay', files: autoplayFiles, browsers: [chromium([AUTOPLAY_FLAG])] },
   // The browser's real autoplay policy: the AudioContext starts suspended until a gesture.
   { name: 'gesture', files: gestureFiles, browsers: [chromium([])] },
 ].filter((group) => group.files.some((p) => !p.startsWith('!')));

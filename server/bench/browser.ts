@@ -5,23 +5,13 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { BenchApi } from './page/bench-page.js';
+import { AUTOPLAY_FLAG, CHROMIUM_PATH, CHROMIUM_FLAGS as SHARED_FLAGS } from '../testing/chromium.mjs';
 
-export const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-dev-shm-usage',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-  '--allow-loopback-in-peer-connection',
-  '--autoplay-policy=no-user-gesture-required',
-];
+export const CHROMIUM_FLAGS = [...SHARED_FLAGS, AUTOPLAY_FLAG];
 
 export async function launchChromium(): Promise<Browser> {
   return puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM_PATH,
     headless: true,
     args: CHROMIUM_FLAGS,
   });
