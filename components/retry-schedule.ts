@@ -61,15 +61,15 @@ export class RetrySchedule {
   }
 }
 
-/** Calls `onReturn` when the browser goes online or the page becomes visible; returns the unsubscribe. */
-export function watchNetworkReturn(onReturn: () => void): () => void {
+/** Calls `onNetworkBack` when the browser goes online or the page becomes visible; returns the unsubscribe. */
+export function watchNetworkReturn(onNetworkBack: () => void): () => void {
   const onVisibility = (): void => {
-    if (document.visibilityState === 'visible') onReturn();
+    if (document.visibilityState === 'visible') onNetworkBack();
   };
-  window.addEventListener('online', onReturn);
+  window.addEventListener('online', onNetworkBack);
   document.addEventListener('visibilitychange', onVisibility);
   return () => {
-    window.removeEventListener('online', onReturn);
+    window.removeEventListener('online', onNetworkBack);
     document.removeEventListener('visibilitychange', onVisibility);
   };
 }
