@@ -2,6 +2,7 @@
 // Both ends are real WebRTC (@roamhq/wrtc in this Node process, over loopback); only the "server"
 // is a script, because the real server never misbehaves. The real server is in *.test.ts.
 // Run inside the loopback namespace (npm test does).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -68,7 +69,6 @@ async function scriptedServer(script: Script): Promise<Scripted> {
   return scripted;
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const metadata = (totalSize: number, offset = 0, chunkSize = 1000): MetadataMessage => ({
   type: 'metadata',

@@ -1,4 +1,4 @@
-import { expect } from '@open-wc/testing';
+import { aTimeout, expect } from '@open-wc/testing';
 import { PlayerError } from '../errors.js';
 import type { PcmBlock } from '../pcm.js';
 import { alignedCorrelation, createOutputTap, longestInnerZeroRun, nonZeroRange, type OutputTap } from '../test/output-tap.js';
@@ -45,7 +45,7 @@ function once(target: EventTarget, type: string, timeoutMs = 15000): Promise<voi
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const sleep = aTimeout;
 
 /**
  * The naive players the tests must catch, one AudioBufferSourceNode per block:

@@ -5,6 +5,7 @@
  * when a remote close lands on wrtc's signaling thread during a send: a native race that no
  * JavaScript guard closes, so the peers live in a supervised child process).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 // @ts-expect-error plain JS harness module without type declarations
@@ -26,7 +27,6 @@ interface Health {
   closeReasons: Record<string, number>;
 }
 const spawn = startServer as (options: { env: Record<string, string> }) => Promise<Spawned>;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let lib: TempLibrary;
 before(async () => {

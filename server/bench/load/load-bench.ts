@@ -7,6 +7,7 @@
  * Pace: PACE_CHUNKS_PER_SECOND=0.25 with no start-up burst, i.e. 16 KiB/s (128 kbit/s, an MP3's
  * rate) per listener: one 64 KiB chunk every 4 s; the bare sender sends the same.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -157,7 +158,6 @@ function spawnListeners(target: Target, src: string, total: number, lifetimeMs: 
   return group;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const sumBytes = (group: ListenerGroup) => [...group.bytes.values()].reduce((a, b) => a + b, 0);
 
 async function measure(kind: 'ours' | 'bare', listeners: number, options: LoadOptions): Promise<LoadSample> {
