@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   OfferRequestError,
+  encodeMessage,
   ProtocolError,
   parseClientMessage,
   parseErrorBody,
@@ -88,4 +89,39 @@ test('client messages, response and error bodies', () => {
   assert.equal(parseErrorBody('<html>'), undefined);
   assert.equal(totalChunksOf(65536, 65536), 1);
   assert.equal(totalChunksOf(65537, 65536), 2);
+});
+
+test('flow-control messages: pause and resume, exactly', () => {
+  assert.deepEqual(parseClientMessage('{"type":"pause"}'), { type: 'pause' });
+  assert.deepEqual(parseClientMessage('{"type":"resume"}'), { type: 'resume' });
+  assert.deepEqual(parseClientMessage(' { "type" : "pause" } '), { type: 'pause' }, 'JSON whitespace is fine');
+  assert.equal(encodeMessage({ type: 'pause' }), '{"type":"pause"}');
+  const codeOf = (text: string) => {
+    try {
+      parseClientMessage(text);
+    } catch (error) {
+      assert.ok(error instanceof ProtocolError, text);
+      return error.code;
+    }
+    assert.fail(`expected a rejection of ${text.slice(0, 60)}`);
+  };
+  for (const hostile of [
+    '{"type":"resume","offset":5}', // resume continues at the next byte; it takes no offset
+    '{"type":"pause","for":1000}',
+    '{"type":"Pause"}',
+    '{"type":" pause"}',
+    '{"type":["pause"]}',
+    '{"type":null}',
+    '{"type":"pause","type2":"resume"}',
+    '["pause"]',
+    '"pause"',
+    'null',
+    '{"__proto__":{"type":"pause"}}',
+    `{"type":"pause","pad":"${'x'.repeat(5000)}"}`,
+  ]) {
+    assert.equal(codeOf(hostile), 'INVALID_MESSAGE', hostile.slice(0, 60));
+  }
+  assert.equal(codeOf('pause'), 'INVALID_JSON');
+  assert.equal(codeOf('{"type":"pause"'), 'INVALID_JSON');
+  assert.equal(codeOf(''), 'INVALID_JSON');
 });

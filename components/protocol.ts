@@ -292,19 +292,42 @@ export interface StartMessage {
   offset?: number;
 }
 
-export type ClientMessage = StartMessage;
+/**
+ * Receive-side flow control. `pause`: the client holds enough; the server sends no binary message
+ * after the one it is sending, until `resume`, which continues at exactly the next byte. Valid on
+ * any connection once metadata was sent, idempotent; a client that never sends them gets the
+ * stream as fast as the server's pacing allows. No other fields.
+ */
+export interface PauseMessage {
+  type: 'pause';
+}
+export interface ResumeMessage {
+  type: 'resume';
+}
+
+export type ClientMessage = StartMessage | PauseMessage | ResumeMessage;
+
+/** Longest client message accepted, in characters. */
+export const MAX_CLIENT_MESSAGE_LENGTH = 4096;
 
 /** Parses one text message a client sent on the DataChannel. */
 export function parseClientMessage(text: string): ClientMessage {
-  if (text.length > 4096) fail('message too long');
+  if (text.length > MAX_CLIENT_MESSAGE_LENGTH) fail('message too long');
   const value = parseJsonText(text);
   if (!isRecord(value)) fail('message must be a JSON object');
   const m = value as Record<string, unknown>;
-  if (m.type === 'start') {
-    if (m.offset !== undefined && !isCount(m.offset)) fail('start.offset must be a non-negative integer');
-    return m.offset === undefined ? { type: 'start' } : { type: 'start', offset: m.offset as number };
+  switch (m.type) {
+    case 'start':
+      if (m.offset !== undefined && !isCount(m.offset)) fail('start.offset must be a non-negative integer');
+      return m.offset === undefined ? { type: 'start' } : { type: 'start', offset: m.offset as number };
+    case 'pause':
+    case 'resume':
+      // Strict: a field here is a client that thinks it means something (resume at an offset, say).
+      if (Object.keys(m).length !== 1) fail(`"${m.type}" takes no other fields`);
+      return { type: m.type };
+    default:
+      return fail('unknown message type');
   }
-  return fail('unknown message type');
 }
 
 /** Serialises a message for `send`; the one place either side turns a message into text. */

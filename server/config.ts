@@ -30,6 +30,8 @@ export interface Config {
   channelOpenTimeoutMs: number;
   /** A deferStart channel that got no `start` by then is closed with IDLE_TIMEOUT. */
   deferStartIdleMs: number;
+  /** A stream the client paused (flow control) and did not resume by then is closed with IDLE_TIMEOUT. */
+  pausedIdleMs: number;
   /** Longest wait for the first local ICE candidate before answering. */
   gatherTimeoutMs: number;
   /** How long a `disconnected` peer may stay so before it is closed. */
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     burstMs: integer(env, 'BURST_MS', 2000, 0, 600_000),
     channelOpenTimeoutMs: integer(env, 'CHANNEL_OPEN_TIMEOUT_MS', 15_000, 100, 600_000),
     deferStartIdleMs: integer(env, 'DEFER_START_IDLE_MS', 60_000, 100, 3_600_000),
+    pausedIdleMs: integer(env, 'PAUSED_IDLE_MS', 120_000, 100, 86_400_000),
     gatherTimeoutMs: integer(env, 'GATHER_TIMEOUT_MS', 1000, 10, 30_000),
     disconnectGraceMs: integer(env, 'DISCONNECT_GRACE_MS', 3000, 0, 60_000),
     jsonLimitBytes: integer(env, 'JSON_LIMIT_BYTES', 96 * 1024, 1024, 10 * 1024 * 1024),

@@ -70,6 +70,7 @@ export class PeerManager {
         channelOpenMs: config.channelOpenTimeoutMs,
         disconnectGraceMs: config.disconnectGraceMs,
         deferStartIdleMs: config.deferStartIdleMs,
+        pausedIdleMs: config.pausedIdleMs,
         completeLingerMs: 5000,
       },
       duration: () => library.cachedDuration(file),

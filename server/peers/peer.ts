@@ -28,6 +28,8 @@ export interface PeerTimeouts {
   channelOpenMs: number;
   disconnectGraceMs: number;
   deferStartIdleMs: number;
+  /** A stream paused by its client (flow control) for this long is ended with IDLE_TIMEOUT. */
+  pausedIdleMs: number;
   /** After `complete`, how long the peer waits for the client to close before closing itself. */
   completeLingerMs: number;
 }
@@ -209,6 +211,7 @@ export class Peer {
       pacing,
       duration,
       deferStartIdleMs: timeouts.deferStartIdleMs,
+      pausedIdleMs: timeouts.pausedIdleMs,
       ...(faults ? { faults } : {}),
       onEnd: (reason) => this.sessionEnded(reason),
     });

@@ -7,6 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   encodeMessage,
+  type ClientMessage,
   HIGH_WATER_MARK,
   parseClientMessage,
   totalChunksOf,
@@ -46,6 +47,12 @@ export interface StreamSessionOptions {
   duration: () => number | undefined;
   /** A deferred channel that gets no `start` within this is ended with IDLE_TIMEOUT. */
   deferStartIdleMs: number;
+  /**
+   * A stream the client paused (flow control) and did not resume within this is ended with
+   * IDLE_TIMEOUT, so an idle listener does not hold a peer slot forever; it reconnects at its next
+   * byte when it needs data. Default 120 s.
+   */
+  pausedIdleMs?: number;
   /** Longest wait for the send buffer to drain before the peer is presumed dead. */
   drainTimeoutMs?: number;
   faults?: StreamFaults;
@@ -65,6 +72,12 @@ export class StreamSession {
   private ended = false;
   private bytesSent = 0;
   private idleTimer: NodeJS.Timeout | undefined;
+  private metadataSent = false;
+  /** The client asked for a pause (flow control): the run loop holds its next chunk. */
+  private paused = false;
+  private pausedTimer: NodeJS.Timeout | undefined;
+  /** Wakes the run loop held by a pause (on resume, stop or failure). */
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: StreamSessionOptions) {}
 
@@ -98,22 +111,28 @@ export class StreamSession {
     const duration = this.options.duration();
     if (duration !== undefined) metadata.duration = duration;
     if (!this.send(encodeMessage(metadata))) return;
+    this.metadataSent = true;
     if (!this.options.deferStart) return this.begin(offset);
     this.idleTimer = setTimeout(() => {
       if (this.startedFrom === undefined) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
     }, this.options.deferStartIdleMs);
   }
 
-  /** A message from the client: only `start` on a deferred channel is meaningful. */
+  /** A message from the client: `start` on a deferred channel, `pause`/`resume` on any. */
   message(data: unknown): void {
     if (this.stopped) return;
     if (typeof data !== 'string') return void this.fail('BAD_MESSAGE', 'the server expects text messages only');
-    let requested: number | undefined;
+    let message: ClientMessage;
     try {
-      requested = parseClientMessage(data).offset;
+      message = parseClientMessage(data);
     } catch (error) {
       return void this.fail('BAD_MESSAGE', error instanceof Error ? error.message : 'unreadable message');
     }
+    if (message.type !== 'start') {
+      if (!this.metadataSent) return void this.fail('BAD_MESSAGE', `"${message.type}" before metadata`);
+      return this.setPaused(message.type === 'pause');
+    }
+    const requested = message.offset;
     if (this.startedFrom !== undefined) {
       // A repeated start (a double click racing the first) is harmless; another offset is not.
       if (requested === undefined || requested === this.startedFrom) return;
@@ -130,6 +149,7 @@ export class StreamSession {
     this.stopped = true;
     this.detached = true;
     clearTimeout(this.idleTimer);
+    this.setPaused(false);
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -139,12 +159,38 @@ export class StreamSession {
   async fail(code: StreamErrorCode, message: string): Promise<void> {
     if (this.ended) return;
     this.stopped = true;
+    this.setPaused(false);
     if (this.send(encodeMessage({ type: 'error', code, message } satisfies ServerMessage))) await this.drain(1000);
     this.end('error', code);
   }
 
   get sentBytes(): number {
     return this.bytesSent;
+  }
+
+  /**
+   * Idempotent. While paused the idle clock of `pausedIdleMs` runs; the drain timeout does not
+   * (the run loop holds its chunk before waiting for room, so a pause never looks like a dead peer).
+   */
+  private setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    clearTimeout(this.pausedTimer);
+    this.pausedTimer = undefined;
+    if (paused && !this.stopped) {
+      this.pausedTimer = setTimeout(() => void this.fail('IDLE_TIMEOUT', 'paused for too long'), this.options.pausedIdleMs ?? 120_000);
+    }
+    if (!paused) {
+      const wake = this.wake;
+      this.wake = undefined;
+      wake?.();
+    }
+  }
+
+  /** Resolves when the client resumed, or the session stopped. */
+  private whilePaused(): Promise<void> {
+    if (!this.paused || this.stopped) return Promise.resolve();
+    return new Promise((resolve) => (this.wake = resolve));
   }
 
   private begin(offset: number): void {
@@ -170,6 +216,14 @@ export class StreamSession {
       pending = next < this.size ? this.read(next) : Promise.resolve({ bytes: new Uint8Array(0) });
       const wait = pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now());
       if (wait > 0) await delay(wait);
+      // Flow control: hold this chunk while the client is paused. Pacing needs no reset after a
+      // resume: it spaces each chunk from the previous send, so time spent paused earns no credit
+      // (no catch-up burst), and the start-up burst is counted from the first chunk of the
+      // connection, so a resume never opens a new one.
+      if (this.paused) {
+        await this.whilePaused();
+        if (this.stopped) return;
+      }
       try {
         const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
         if (!room) return this.stopped ? undefined : this.end('send-failed');
