@@ -19,7 +19,7 @@ import { leaseSparePeer, prewarmCertificate } from './connection/spare-peer.js';
 import type { ConnectionMark } from './connection/stream-connection.js';
 import { PlayerError } from './errors.js';
 import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
-import { PlayerPipeline, type ChunkObserver } from './player-pipeline.js';
+import { DEFAULT_FLOW_WINDOW, PlayerPipeline, type ChunkObserver, type FlowWindow } from './player-pipeline.js';
 import { isActive, transition, type PlayerEvent, type PlayerState } from './player-state.js';
 import { recoveryFor } from './recovery.js';
 import { RetrySchedule, watchNetworkReturn } from './retry-schedule.js';
@@ -51,18 +51,27 @@ export interface PlayerStats {
   illegalTransitions: number;
 }
 
+export interface PlayerMemory {
+  /** Received bytes of the file not yet decoded (bounded by flow control). */
+  compressedBytes: number;
+  /** Decoded PCM not yet played, in bytes (bounded by the decode horizon). */
+  pcmBytes: number;
+}
+
 export type ControllerHost = ReactiveControllerHost & EventTarget & { readonly isConnected: boolean };
 
 /** How often position-driven work runs (timeupdate, decode horizon, start rule): ~4 Hz. */
 const TICK_MS = 250;
-/** Seconds of PCM decoded ahead of the play position. */
-const HORIZON_SECONDS = 30;
 /** Decoded seconds the engine must hold before it starts (at most what was received). */
 const PCM_START_SECONDS = 0.15;
 
 export class PlayerController implements ReactiveController {
   /** An unused pre-connection (`preload="metadata"`) is closed after this long; play() reconnects. */
   static idlePreconnectMs = 60_000;
+  /** Seconds of PCM decoded ahead of the play position (read when a stream starts). */
+  static horizonSeconds = 30;
+  /** Compressed audio held undecoded before the server is asked to pause (read when a stream starts). */
+  static flowWindow: Readonly<FlowWindow> = DEFAULT_FLOW_WINDOW;
 
   readonly #host: ControllerHost;
   readonly #config: () => PlayerConfig;
@@ -90,6 +99,11 @@ export class PlayerController implements ReactiveController {
   #timing: Partial<Record<TimingMark, number>> = {};
   #stats: PlayerStats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: 0 };
   #reconnecting = false;
+  /**
+   * The connection ended (e.g. the server's IDLE_TIMEOUT of a long flow-control pause) while the
+   * pipeline held plenty: reconnect when it asks for data (its `demand`), not now.
+   */
+  #awaitingDemand = false;
   #playWaiters: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
   #needsGesture = false;
   /** Releases this player's claim on the page's spare peer (preload="none" only). */
@@ -142,6 +156,11 @@ export class PlayerController implements ReactiveController {
   }
   get stats(): Readonly<PlayerStats> {
     return Object.freeze({ ...this.#stats });
+  }
+  /** Audio held by the player right now: compressed bytes not yet decoded, PCM not yet played. */
+  get memory(): Readonly<PlayerMemory> {
+    const pipeline = this.#pipeline;
+    return Object.freeze({ compressedBytes: pipeline?.heldCompressedBytes ?? 0, pcmBytes: pipeline?.heldPcmBytes ?? 0 });
   }
   /** The shared AudioContext waits for a user gesture (autoplay policy). */
   get needsGesture(): boolean {
@@ -292,10 +311,21 @@ export class PlayerController implements ReactiveController {
   #newPipeline(): PlayerPipeline {
     const config = this.#config();
     const pipeline = new PlayerPipeline(
-      { server: config.server, src: config.src, clientId: this.#clientId, horizonSeconds: HORIZON_SECONDS },
+      {
+        server: config.server,
+        src: config.src,
+        clientId: this.#clientId,
+        horizonSeconds: PlayerController.horizonSeconds,
+        flowWindow: PlayerController.flowWindow,
+      },
       {
         metadata: (message) => {
           if (message.duration !== undefined && Number.isNaN(this.#duration)) this.#setDuration(message.duration);
+        },
+        demand: () => {
+          if (this.#pipeline !== pipeline || !this.#awaitingDemand) return;
+          this.#awaitingDemand = false;
+          if (!pipeline.complete && !pipeline.hasConnection) this.#connect(pipeline, false);
         },
         bytes: (count) => this.#onBytes(pipeline, count),
         pcm: () => {
@@ -410,6 +440,14 @@ export class PlayerController implements ReactiveController {
     }
     if (recovery === 'fail') {
       this.#fail(error);
+      return;
+    }
+    if (pipeline.saturated && this.#state !== 'connecting') {
+      // Nothing is needed yet: reconnecting now would only be paused again (or, after a long
+      // pause's IDLE_TIMEOUT, hold a server slot for nothing). The pipeline's demand reconnects.
+      this.#awaitingDemand = true;
+      this.#reconnecting = false;
+      this.#host.requestUpdate();
       return;
     }
     const delay = this.#retries.schedule(() => {
@@ -627,7 +665,7 @@ export class PlayerController implements ReactiveController {
     }
     const before = this.#lastTime;
     const now = this.currentTime;
-    pipeline.setHorizon(now + HORIZON_SECONDS);
+    pipeline.setHorizon(now + PlayerController.horizonSeconds);
     if (now !== before) this.#emit('timeupdate');
     if (this.#stats.bytesReceived !== this.#lastProgressBytes) {
       this.#lastProgressBytes = this.#stats.bytesReceived;
@@ -646,6 +684,7 @@ export class PlayerController implements ReactiveController {
     if (this.#state === 'error' || this.#state === 'stopped') return;
     this.#retries.cancel();
     this.#reconnecting = false;
+    this.#awaitingDemand = false;
     this.#lastTime = this.currentTime;
     // Keep position and buffer (retry continues from here) but no peer while nobody asks.
     this.#pipeline?.closeConnection();
@@ -673,6 +712,7 @@ export class PlayerController implements ReactiveController {
     this.#clearIdleTimer();
     this.#stopTick();
     this.#reconnecting = false;
+    this.#awaitingDemand = false;
     this.#startReached = false;
     this.#pipeline?.destroy();
     this.#pipeline = undefined;

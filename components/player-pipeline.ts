@@ -18,11 +18,35 @@ export interface PipelineOptions {
   clientId: string;
   /** Seconds of PCM the decoder may produce ahead of the play position. */
   horizonSeconds: number;
+  /** Compressed audio held undecoded before the server is asked to pause. Default {@link DEFAULT_FLOW_WINDOW}. */
+  flowWindow?: FlowWindow;
 }
+
+/**
+ * Receive-side flow control: the server is asked to pause when the compressed bytes held
+ * undecoded (received, not yet decoded: waiting here and inside the decoder) reach `high`, and to
+ * resume when they fall below half of it. `high` is `seconds` of audio at the track's byte rate,
+ * at least `minBytes`: the server sends 64 KiB messages, so a window of a few of them keeps a
+ * low-bitrate track from pausing and resuming on every message.
+ *
+ * Why 30 s: this comes on top of the decoder's PCM horizon (30 s ahead of the play position), so
+ * the audio held ahead stays between 45 and 60 s (more than the PCM horizon alone, which is what a
+ * reconnect rides on) while a 60-minute track holds no more than a 5-minute one.
+ */
+export interface FlowWindow {
+  seconds: number;
+  minBytes: number;
+}
+export const DEFAULT_FLOW_WINDOW: Readonly<FlowWindow> = Object.freeze({ seconds: 30, minBytes: 256 * 1024 });
 
 export interface PipelineListener {
   /** A connection opened and sent its metadata (every connection, first and resumed). */
   metadata(message: MetadataMessage): void;
+  /**
+   * Flow control: the compressed audio held fell below the low mark while no connection is open
+   * (the last one ended while the pipeline held plenty): now is the time to reconnect.
+   */
+  demand(): void;
   /** Bytes were handed to the decoder. */
   bytes(count: number): void;
   /** The decoder produced PCM (the engine has more to play). */
@@ -46,6 +70,8 @@ export type ChunkObserver = (bytes: Uint8Array, fileOffset: number) => void;
  * not yet decoded audio; later chunks wait here (in order) and follow as it decodes.
  */
 const DECODER_FEED_SECONDS = 3;
+/** Flow control never holds the server back while less PCM than this lies ahead (see #flowCheck). */
+const MIN_PCM_AHEAD_SECONDS = 10;
 
 export class PlayerPipeline {
   readonly #options: PipelineOptions;
@@ -61,6 +87,11 @@ export class PlayerPipeline {
    * The decoder gets exactly the same bytes in the same order, only a little later.
    */
   #unfed: Uint8Array[] = [];
+  #unfedBytes = 0;
+  /** Bytes handed to the decoder so far (for the measured byte rate). */
+  #fedBytes = 0;
+  /** Flow control: held reached the high mark and has not yet fallen below the low one. */
+  #saturated = false;
   #connection: StreamConnection | undefined;
   #firstTiming: Readonly<Partial<Record<ConnectionMark, number>>> | undefined;
   #metadata: MetadataMessage | undefined;
@@ -129,6 +160,26 @@ export class PlayerPipeline {
   }
   get engine(): PlaybackEngine | undefined {
     return this.#engine;
+  }
+  /** Compressed bytes received and not yet decoded (waiting here, or inside the decoder). */
+  get heldCompressedBytes(): number {
+    return this.#unfedBytes + (this.#decoder?.heldBytes ?? 0);
+  }
+  /** Decoded PCM not yet played (in the playback queue, or waiting for the engine). */
+  get heldPcmBytes(): number {
+    let pending = 0;
+    for (const block of this.#pendingPcm) pending += block.channels.reduce((n, channel) => n + channel.byteLength, 0);
+    return pending + (this.#engine?.queuedBytes ?? 0);
+  }
+  /** Flow control: the pipeline holds enough and does not want bytes (the server was asked to pause). */
+  get saturated(): boolean {
+    return this.#saturated;
+  }
+  /** The flow-control marks in bytes for this track (see {@link FlowWindow}). */
+  get flowMarks(): { high: number; low: number } {
+    const window = this.#options.flowWindow ?? DEFAULT_FLOW_WINDOW;
+    const high = Math.max(window.minBytes, Math.round(window.seconds * (this.#bytesPerSecond() ?? 0)));
+    return { high, low: high / 2 };
   }
   get receivedSeconds(): number {
     return this.#decoder?.receivedSeconds ?? 0;
@@ -221,6 +272,8 @@ export class PlayerPipeline {
     }
     this.#metadata = metadata;
     if (!this.#decoder) this.#createDecoder(metadata.mimeType);
+    // Flow state is per connection and a new one starts unpaused: tell it at once if we hold enough.
+    if (this.#saturated) connection.pause();
     this.#listener.metadata(metadata);
     if (!deferStart) this.#markStreamStart();
     return metadata;
@@ -240,8 +293,10 @@ export class PlayerPipeline {
     connection?.close();
   }
 
+  /** Moves the decode horizon (the controller's tick, ~4 Hz), and re-checks flow control with the position. */
   setHorizon(seconds: number): void {
     this.#decoder?.setHorizon(seconds);
+    this.#flowCheck();
   }
 
   destroy(): void {
@@ -251,6 +306,7 @@ export class PlayerPipeline {
     this.#decoder?.destroy();
     this.#decoder = undefined;
     this.#unfed = [];
+    this.#unfedBytes = 0;
     this.#engine?.destroy();
     this.#engine = undefined;
     this.#pendingPcm = [];
@@ -271,6 +327,7 @@ export class PlayerPipeline {
         if (this.#engine) this.#engine.enqueue(block);
         else this.#pendingPcm.push(block);
         if (this.#unfed.length > 0) this.#feedDecoder();
+        this.#flowCheck();
         this.#listener.pcm();
       },
       onInfo: (info) => this.#listener.info(info),
@@ -299,8 +356,45 @@ export class PlayerPipeline {
     this.chunkObserver?.(view, this.#nextByte);
     this.#nextByte += view.byteLength;
     this.#unfed.push(view);
+    this.#unfedBytes += view.byteLength;
     this.#feedDecoder();
+    this.#flowCheck();
     this.#listener.bytes(view.byteLength);
+  }
+
+  /**
+   * Audio bytes per second: from the metadata (size / duration) when the server knew the
+   * duration, else measured from what the decoder has parsed; undefined before either is known
+   * (the byte floor alone applies then).
+   */
+  #bytesPerSecond(): number | undefined {
+    const metadata = this.#metadata;
+    if (metadata?.duration !== undefined && metadata.duration > 0) return metadata.totalSize / metadata.duration;
+    const seconds = this.#decoder?.receivedSeconds ?? 0;
+    return seconds >= 1 ? this.#fedBytes / seconds : undefined;
+  }
+
+  /**
+   * Pauses the server above the high mark, resumes it below the low one (hysteresis). Never while
+   * the decoder has little PCM ahead of the play position: then the bytes held are not turning
+   * into audio (a large tag or MP4 index being parsed, a decoder that lags), and holding back the
+   * next ones could starve playback — or deadlock a decoder that needs them.
+   */
+  #flowCheck(): void {
+    const decoder = this.#decoder;
+    if (this.#complete || this.#destroyed || !decoder) return;
+    const held = this.heldCompressedBytes;
+    const { high, low } = this.flowMarks;
+    const pcmAhead = decoder.decodedSeconds - this.currentTime;
+    const starving = pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
+    if (!this.#saturated && held >= high && !starving) {
+      this.#saturated = true;
+      this.#connection?.pause();
+    } else if (this.#saturated && (held < low || starving)) {
+      this.#saturated = false;
+      if (this.#connection) this.#connection.resume();
+      else this.#listener.demand();
+    }
   }
 
   /** Hands waiting bytes to the decoder while it has little undecoded audio (see #unfed). */
@@ -308,7 +402,10 @@ export class PlayerPipeline {
     const decoder = this.#decoder;
     if (!decoder) return;
     while (this.#unfed.length > 0 && (all || decoder.receivedSeconds - decoder.decodedSeconds < DECODER_FEED_SECONDS)) {
-      decoder.push(this.#unfed.shift()!);
+      const bytes = this.#unfed.shift()!;
+      this.#unfedBytes -= bytes.byteLength;
+      this.#fedBytes += bytes.byteLength;
+      decoder.push(bytes);
     }
   }
 

@@ -1,14 +1,14 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import type { PlayerError } from './errors.js';
-import { PlayerController, type PlayerStats, type PlayerTiming, type Preload } from './player-controller.js';
+import { PlayerController, type PlayerMemory, type PlayerStats, type PlayerTiming, type Preload } from './player-controller.js';
 import type { PlayerState } from './player-state.js';
 import { resumeOnFirstGesture } from './playback/audio-context.js';
 import { playerStyles } from './rtc-audio-player.styles.js';
 import { describeError, formatTime, statusText } from './rtc-audio-player.text.js';
 
 export type { PlayerState } from './player-state.js';
-export type { PlayerTiming, PlayerStats, Preload } from './player-controller.js';
+export type { PlayerMemory, PlayerTiming, PlayerStats, Preload } from './player-controller.js';
 export { PlayerError } from './errors.js';
 
 const DEFAULT_BUFFER_SECONDS = 10;
@@ -48,6 +48,7 @@ const toPreload = (value: string | null): Preload =>
  * @prop {PlayerError|null} error - Read-only: the error that put the player in `error` (code, fatal, status, detail, retryAfterMs, cause), else null.
  * @prop {PlayerTiming} timing - Read-only: `performance.now()` marks of the current load: playRequested, peerCreated, offerCreated, offerSent, answerReceived, iceConnected, channelOpen, metadata, startSent, firstChunk, firstDecoded, playing, complete.
  * @prop {PlayerStats} stats - Read-only: bytesReceived, reconnects, discontinuities, illegalTransitions.
+ * @prop {PlayerMemory} memory - Read-only: audio held right now: compressedBytes (received, not yet decoded), pcmBytes (decoded, not yet played).
  *
  * @fires play - play() was called while paused.
  * @fires playing - Samples reach the output (after start, resume, or a refilled underrun).
@@ -147,6 +148,9 @@ export class RtcAudioPlayer extends LitElement {
   }
   get stats(): PlayerStats {
     return this.controller.stats;
+  }
+  get memory(): PlayerMemory {
+    return this.controller.memory;
   }
 
   /** Starts (or resumes) playback; resolves once samples flow, rejects on error, pause() or stop(). */

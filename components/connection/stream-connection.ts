@@ -126,6 +126,8 @@ export class StreamConnection {
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #lastMessageAt = 0;
+  /** We asked the server to pause (flow control): silence is expected, not a stall. */
+  #paused = false;
   #torn = false;
   /** The channel's last `error` event (Chromium fires one, e.g. "User-Initiated Abort", before close). */
   #channelError: unknown;
@@ -215,6 +217,40 @@ export class StreamConnection {
     this.#nextOffset = from;
     this.#startedFrom = from;
     this.#beginStreaming();
+  }
+
+  /** Whether this connection asked the server to pause ({@link pause}) and has not resumed. */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * Flow control: asks the server to send nothing more until {@link resume}. What is already in
+   * flight still arrives. While paused, silence is not a stall. No-op when already paused, before
+   * the metadata, or once the connection has ended.
+   */
+  pause(): void {
+    this.#setPaused(true);
+  }
+
+  /** Asks the server to continue at the next byte; the stall clock restarts now. */
+  resume(): void {
+    this.#setPaused(false);
+  }
+
+  #setPaused(paused: boolean): void {
+    if (paused === this.#paused || !this.#channel || (this.#state !== 'open' && this.#state !== 'streaming')) return;
+    try {
+      this.#channel.send(encodeMessage({ type: paused ? 'pause' : 'resume' }));
+    } catch (error) {
+      this.#fail(new PlayerError('CONNECTION_LOST', 'the data channel closed', { cause: error }));
+      return;
+    }
+    this.#paused = paused;
+    if (!paused && this.#state === 'streaming') {
+      this.#lastMessageAt = performance.now();
+      if (this.#stallTimer === undefined) this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    }
   }
 
   /** Idempotent. Closes channel and peer, clears every timer; no listener call after it. */
@@ -441,7 +477,8 @@ export class StreamConnection {
 
   readonly #onStallTimer = (): void => {
     this.#stallTimer = undefined;
-    if (this.#state !== 'streaming') return;
+    // Paused by us: resume() re-arms the timer with a fresh clock.
+    if (this.#state !== 'streaming' || this.#paused) return;
     const timeout = this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const idle = performance.now() - this.#lastMessageAt;
     if (idle < timeout) return this.#armStallTimer(timeout - idle);

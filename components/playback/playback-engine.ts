@@ -50,6 +50,8 @@ export class PlaybackEngine extends EventTarget {
   #destroyed = false;
   #inRate = 0;
   #enqueuedFrames = 0;
+  /** Channels of the blocks enqueued (PCM bytes per frame = channels × 4). */
+  #channels = 0;
   /** Timeline second of the first enqueued frame. */
   #originSeconds = 0;
   #volume = 1;
@@ -86,6 +88,11 @@ export class PlaybackEngine extends EventTarget {
   get queuedSeconds(): number {
     if (this.#inRate === 0) return 0;
     return Math.max(0, this.#enqueuedFrames / this.#inRate - this.#playedFrames() / this.context.sampleRate);
+  }
+
+  /** Bytes of PCM enqueued and not yet played (what the audio thread still holds). */
+  get queuedBytes(): number {
+    return Math.round(this.queuedSeconds * this.#inRate) * this.#channels * Float32Array.BYTES_PER_ELEMENT;
   }
 
   get paused(): boolean {
@@ -134,6 +141,7 @@ export class PlaybackEngine extends EventTarget {
       this.#originSeconds = block.startFrame / sampleRate;
     }
     this.#enqueuedFrames += frames;
+    this.#channels = channels.length;
     const { sent, transfer } = transferable(channels);
     this.#post({ type: 'enqueue', channels: sent, sampleRate }, transfer);
   }
@@ -178,6 +186,7 @@ export class PlaybackEngine extends EventTarget {
     this.#endMarked = false;
     this.#inRate = 0;
     this.#enqueuedFrames = 0;
+    this.#channels = 0;
     this.#originSeconds = 0;
     this.#clock.reset();
     this.#settlePlays();
