@@ -70,8 +70,10 @@ export type ChunkObserver = (bytes: Uint8Array, fileOffset: number) => void;
  * not yet decoded audio; later chunks wait here (in order) and follow as it decodes.
  */
 const DECODER_FEED_SECONDS = 3;
-/** Flow control never holds the server back while less PCM than this lies ahead (see #flowCheck). */
+/** Flow control never holds the server back while the decoder starves (see #flowCheck): less PCM than this ahead... */
 const MIN_PCM_AHEAD_SECONDS = 10;
+/** ...and less than this of parsed frames waiting to be decoded. */
+const STARVING_FRAME_SECONDS = 0.5;
 
 export class PlayerPipeline {
   readonly #options: PipelineOptions;
@@ -376,17 +378,18 @@ export class PlayerPipeline {
 
   /**
    * Pauses the server above the high mark, resumes it below the low one (hysteresis). Never while
-   * the decoder has little PCM ahead of the play position: then the bytes held are not turning
-   * into audio (a large tag or MP4 index being parsed, a decoder that lags), and holding back the
-   * next ones could starve playback — or deadlock a decoder that needs them.
+   * the decoder is starving — no whole frame left to decode and little PCM ahead of the play
+   * position: then the bytes it holds are not turning into audio (a large tag or an MP4 index
+   * still being parsed), and holding back the next ones would deadlock it.
    */
   #flowCheck(): void {
     const decoder = this.#decoder;
     if (this.#complete || this.#destroyed || !decoder) return;
     const held = this.heldCompressedBytes;
     const { high, low } = this.flowMarks;
+    const framesAhead = decoder.receivedSeconds - decoder.decodedSeconds;
     const pcmAhead = decoder.decodedSeconds - this.currentTime;
-    const starving = pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
+    const starving = framesAhead < STARVING_FRAME_SECONDS && pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
     if (!this.#saturated && held >= high && !starving) {
       this.#saturated = true;
       this.#connection?.pause();

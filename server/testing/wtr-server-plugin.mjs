@@ -81,6 +81,16 @@ export function serverHarnessPlugin() {
       await writeFile(inScratch(file), Buffer.from(base64, 'base64'));
       return true;
     },
+    /**
+     * Writes a project file `times` times over into a scratch file: { from, to, times }. A file of
+     * independent frames (no header, no bit reservoir) repeated is a valid, longer stream.
+     */
+    async 'file-repeat'({ from, to, times }) {
+      if (!Number.isSafeInteger(times) || times < 1 || times > 100_000) throw new Error(`bad times ${times}`);
+      const data = await readFile(path.resolve(projectRoot, from));
+      await writeFile(inScratch(to), Buffer.concat(Array.from({ length: times }, () => data)));
+      return data.length * times;
+    },
     /** Copies a project file into a scratch library: { from, to } */
     async 'file-copy'({ from, to }) {
       await copyFile(path.resolve(projectRoot, from), inScratch(to));
