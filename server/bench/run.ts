@@ -339,7 +339,15 @@ async function decodeSection(browser: Browser, media: BenchMedia, runs: number):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Memory: page JS heap and renderer RSS after playing a 5-minute and a 60-minute track
+// Memory: page JS heap, the audio our player holds, and renderer RSS after playing a 5-minute and
+// a 60-minute track; ours with and without receive-side flow control, and native <audio>
+
+const MEMORY_PLAYERS = ['ours', 'ours-unbounded', 'native'] as const;
+const MEMORY_LABELS: Record<(typeof MEMORY_PLAYERS)[number], string> = {
+  ours: 'ours',
+  'ours-unbounded': 'ours, flow control off (before)',
+  native: 'native',
+};
 
 async function memorySection(browser: Browser, media: BenchMedia, runs: number, seconds: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('memory', { AUDIO_DIR: media.dir });
@@ -348,13 +356,26 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
     { label: '5 min', src: media.fiveMinutes },
     { label: '60 min', src: media.sixtyMinutes },
   ];
-  type MemorySample = { heapMb: number; peakHeapMb: number; rendererRssMb: number; peakRendererRssMb: number; position: number };
+  type MemorySample = {
+    heapMb: number;
+    peakHeapMb: number;
+    rendererRssMb: number;
+    peakRendererRssMb: number;
+    position: number;
+    /** Ours only: peak of compressed + PCM held (MiB), its parts' peaks, at the end, and bytes received. */
+    peakHeldMb?: number;
+    peakCompressedMb?: number;
+    peakPcmMb?: number;
+    heldMb?: number;
+    receivedMb?: number;
+  };
   const raw: Record<string, MemorySample[]> = {};
+  const mib = (bytes: number) => bytes / 1048576;
   try {
     for (let run = 0; run < runs && server.alive; run++) {
       for (const track of tracks) {
-        for (const player of ['ours', 'native'] as const) {
-          const key = `${player} ${track.label}`;
+        for (const player of MEMORY_PLAYERS) {
+          const key = `${MEMORY_LABELS[player]} ${track.label}`;
           raw[key] ??= [];
           log(`memory ${key} run ${run + 1}/${runs} (${seconds} s of playback)`);
           const sample = await attempt('memory', `${key} run ${run + 1}`, async () => {
@@ -372,19 +393,27 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
                   await new Promise((resolve) => setTimeout(resolve, 500));
                 }
               })();
-              const { position } = await runPage.call('playFor', { player, src: track.src, seconds }).finally(() => (playing = false));
+              const { position, held } = await runPage.call('playFor', { player, src: track.src, seconds }).finally(() => (playing = false));
               await sampler;
               const session = await runPage.page.createCDPSession();
               await session.send('HeapProfiler.collectGarbage');
               const metrics = await runPage.page.metrics();
               await session.detach();
-              return {
+              const result: MemorySample = {
                 heapMb: (metrics.JSHeapUsedSize ?? Number.NaN) / 1048576,
                 peakHeapMb: peakHeap / 1048576,
                 rendererRssMb: Math.max(...rendererRssKb(browserPid)) / 1024,
                 peakRendererRssMb: peakRss / 1024,
                 position,
               };
+              if (held) {
+                result.peakHeldMb = mib(held.peakHeldBytes);
+                result.peakCompressedMb = mib(held.peakCompressedBytes);
+                result.peakPcmMb = mib(held.peakPcmBytes);
+                result.heldMb = mib(held.heldBytes);
+                result.receivedMb = mib(held.bytesReceived);
+              }
+              return result;
             } finally {
               await runPage.close();
             }
@@ -396,18 +425,53 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
   } finally {
     await server.stop();
   }
+  const column = (list: MemorySample[], pick: (s: MemorySample) => number | undefined) =>
+    formatSummary(summarize(list.map((s) => pick(s) ?? Number.NaN)));
   const rows = Object.entries(raw).map(([key, list]) => [
     key,
     String(list.length),
-    formatSummary(summarize(list.map((s) => s.peakHeapMb))),
-    formatSummary(summarize(list.map((s) => s.heapMb))),
-    formatSummary(summarize(list.map((s) => s.peakRendererRssMb))),
-    formatSummary(summarize(list.map((s) => s.rendererRssMb))),
-    formatSummary(summarize(list.map((s) => s.position))),
+    column(list, (s) => s.peakHeapMb),
+    column(list, (s) => s.heapMb),
+    column(list, (s) => s.peakHeldMb),
+    column(list, (s) => s.peakCompressedMb),
+    column(list, (s) => s.peakPcmMb),
+    column(list, (s) => s.receivedMb),
+    column(list, (s) => s.peakRendererRssMb),
+    column(list, (s) => s.rendererRssMb),
+    column(list, (s) => s.position),
   ]);
+  // Issue 3's target: peak JS heap + held audio, 60 min over 5 min (median of the per-run sums).
+  const heapPlusHeld = (key: string) => summarize((raw[key] ?? []).map((s) => s.peakHeapMb + (s.peakHeldMb ?? Number.NaN)));
+  const ratioRows = (['ours', 'ours-unbounded'] as const).map((player) => {
+    const five = heapPlusHeld(`${MEMORY_LABELS[player]} 5 min`);
+    const sixty = heapPlusHeld(`${MEMORY_LABELS[player]} 60 min`);
+    return [MEMORY_LABELS[player], formatSummary(five), formatSummary(sixty), ratio(sixty, five)];
+  });
   let markdown = `### Memory after ${seconds} s of playback — median (p95), ${runs} run(s)\n\n`;
-  markdown += markdownTable(['player, track', 'n', 'peak JS heap MiB', 'JS heap MiB after GC', 'peak renderer RSS MiB', 'renderer RSS MiB at end', 'position s'], rows);
-  markdown += '\n\nJS heap from CDP `Performance.getMetrics` after `HeapProfiler.collectGarbage`; audio held outside the JS heap (decoded buffers, media caches) shows in the renderer RSS.\n';
+  markdown += markdownTable(
+    [
+      'player, track',
+      'n',
+      'peak JS heap MiB',
+      'JS heap MiB after GC',
+      'peak held audio MiB',
+      'of which compressed',
+      'of which PCM',
+      'received MiB',
+      'peak renderer RSS MiB',
+      'renderer RSS MiB at end',
+      'position s',
+    ],
+    rows,
+  );
+  markdown += '\n\n';
+  markdown += markdownTable(['player', 'peak JS heap + held audio MiB, 5 min', '60 min', '60 min / 5 min'], ratioRows);
+  markdown +=
+    '\n\nJS heap from CDP `Performance.getMetrics` after `HeapProfiler.collectGarbage`. Held audio: the element\'s `memory` ' +
+    '(compressed bytes received and not yet decoded + decoded PCM not yet played, most of it in the AudioWorklet, outside the JS heap), ' +
+    'sampled every 250 ms; peaks of the parts need not be simultaneous. "Flow control off" is ours with a window that never fills ' +
+    '(the server is never asked to pause): the player before receive-side flow control. Audio held by native `<audio>` is not ' +
+    'observable; it shows only in the renderer RSS.\n';
   return { markdown, raw };
 }
 
@@ -475,7 +539,7 @@ async function main(): Promise<void> {
     if (options.only.has('startup')) sections.push({ name: 'startup', ...(await startupSection(browser!, media, runs)) });
     if (options.only.has('throughput')) sections.push({ name: 'throughput', ...(await throughputSection(browser!, media, Math.min(runs, 5))) });
     if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 2))) });
-    if (options.only.has('memory')) sections.push({ name: 'memory', ...(await memorySection(browser!, media, 1, options.memorySeconds)) });
+    if (options.only.has('memory')) sections.push({ name: 'memory', ...(await memorySection(browser!, media, Math.min(runs, 3), options.memorySeconds)) });
   } finally {
     await browser?.close();
   }

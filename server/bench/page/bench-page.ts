@@ -10,6 +10,7 @@ import { sharedAudioContext } from '../../../components/playback/audio-context.j
 import { createOutputTap, type OutputTap } from '../../../components/test/output-tap.js';
 import { StreamConnection } from '../../../components/connection/stream-connection.js';
 import { measureOneShotDecode, measureStreamingDecode } from '../../../components/decoder/decode-bench.js';
+import { PlayerController } from '../../../components/player-controller.js';
 
 interface PlayerLike extends HTMLElement {
   play(): Promise<void>;
@@ -272,25 +273,48 @@ async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): P
   return { seconds: result.audioSeconds, wallMs: result.wallMs, firstPcmMs: result.firstPcmMs, maxHeldBytes: result.maxHeldBytes };
 }
 
-// Memory: play for a while, then the driver reads heap and process memory.
-async function playFor(options: { player: 'ours' | 'native'; src: string; seconds: number }): Promise<{ position: number }> {
+// Memory: play for a while, then the driver reads heap and process memory. Ours also reports the
+// audio it holds (its public `memory`: compressed bytes not yet decoded + PCM not yet played),
+// sampled every 250 ms; `ours-unbounded` is ours with receive-side flow control off (a window
+// that never fills: the server is never asked to pause), i.e. the player before flow control.
+export interface HeldAudio {
+  peakHeldBytes: number;
+  peakCompressedBytes: number;
+  peakPcmBytes: number;
+  heldBytes: number;
+  bytesReceived: number;
+}
+
+async function playFor(options: { player: 'ours' | 'ours-unbounded' | 'native'; src: string; seconds: number }): Promise<{ position: number; held?: HeldAudio }> {
   await ready;
-  let position: () => number;
   if (options.player === 'native') {
     const audio = new Audio(mediaUrl(options.src));
     document.body.append(audio);
     context.createMediaElementSource(audio).connect(context.destination);
     await audio.play();
-    position = () => audio.currentTime;
-  } else {
-    const player = document.createElement('rtc-audio-player') as PlayerLike & { currentTime: number };
-    player.setAttribute('src', options.src);
-    document.body.append(player);
-    await player.play();
-    position = () => player.currentTime;
+    await settle(options.seconds * 1000);
+    return { position: audio.currentTime };
   }
+  if (options.player === 'ours-unbounded') PlayerController.flowWindow = { seconds: Number.POSITIVE_INFINITY, minBytes: Number.POSITIVE_INFINITY };
+  type Ours = PlayerLike & { currentTime: number; memory: { compressedBytes: number; pcmBytes: number }; stats: { bytesReceived: number } };
+  const player = document.createElement('rtc-audio-player') as Ours;
+  player.setAttribute('src', options.src);
+  document.body.append(player);
+  await player.play();
+  const held: HeldAudio = { peakHeldBytes: 0, peakCompressedBytes: 0, peakPcmBytes: 0, heldBytes: 0, bytesReceived: 0 };
+  const sample = () => {
+    const { compressedBytes, pcmBytes } = player.memory;
+    held.peakHeldBytes = Math.max(held.peakHeldBytes, compressedBytes + pcmBytes);
+    held.peakCompressedBytes = Math.max(held.peakCompressedBytes, compressedBytes);
+    held.peakPcmBytes = Math.max(held.peakPcmBytes, pcmBytes);
+    held.heldBytes = compressedBytes + pcmBytes;
+    held.bytesReceived = player.stats.bytesReceived;
+  };
+  const timer = setInterval(sample, 250);
   await settle(options.seconds * 1000);
-  return { position: position() };
+  clearInterval(timer);
+  sample();
+  return { position: player.currentTime, held };
 }
 
 const bench = { ready: () => ready.then(() => ({ sampleRate: context.sampleRate, baseLatency: context.baseLatency, outputLatency: context.outputLatency })), nativeStart, oursStart, setupRecipe, throughputRtc, throughputHttp, loadForDecode, decode, playFor };
