@@ -31,6 +31,8 @@ export class CodecParserSource implements FrameSource {
   #lastEnd: number | undefined;
   #track: TrackInfo | undefined;
   #failed = false;
+  /** end() ran: the parser has yielded everything (and reset its read position to 0). */
+  #flushed = false;
   /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
   #flacHead = new Uint8Array(0);
   #opusPreSkip = 0;
@@ -48,6 +50,9 @@ export class CodecParserSource implements FrameSource {
   }
 
   get bufferedBytes(): number {
+    // After flush() the parser's position restarts at 0: bytesIn minus it would count the whole
+    // file as still buffered.
+    if (this.#flushed) return 0;
     return this.#bytesIn - this.#position() + this.#tail.length;
   }
 
@@ -77,6 +82,7 @@ export class CodecParserSource implements FrameSource {
     const id3v1 = this.#format === 'mpeg' && tail.length === ID3V1_LENGTH && tail[0] === 0x54 && tail[1] === 0x41 && tail[2] === 0x47;
     if (!id3v1) this.#feed(tail);
     this.#run(() => this.#parser.flush(), true);
+    this.#flushed = true;
     this.#flushMpegFilterbank();
   }
 
