@@ -299,3 +299,69 @@ describe('StreamConnection when the server drops the stream', function () {
     }
   });
 });
+
+describe('StreamConnection flow control (real server, real WebRTC)', function () {
+  this.timeout(60000);
+  let server: TestServer;
+  let original: Uint8Array;
+
+  before(async () => {
+    // The first 64 KiB chunk at once, then one per 4 s: the 89 KB tone's second (23533-byte)
+    // chunk comes 1.4 s after the first.
+    server = await startServer({ PACE_CHUNKS_PER_SECOND: '0.25', BURST_BYTES: '65536', BURST_MS: '60000' });
+    original = await fetchOriginal(server);
+  });
+  after(async () => {
+    await stopServer(server);
+  });
+
+  it('pause(): the server holds the rest and the silence is no stall; resume() continues byte-exact', async () => {
+    const recorder = new Recorder();
+    const connection = new StreamConnection({ server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400 }, recorder);
+    try {
+      expect(connection.paused).to.equal(false);
+      connection.pause(); // before the metadata: nothing to pause yet
+      expect(connection.paused).to.equal(false);
+      await connection.open();
+      await waitFor('the first chunk', () => recorder.chunks.length === 1);
+      connection.pause();
+      connection.pause();
+      expect(connection.paused).to.equal(true);
+      // Four stall timeouts, and the second chunk's time slot, pass in silence.
+      await sleep(2000);
+      expect(recorder.calls.filter((call) => call.startsWith('error'))).to.deep.equal([]);
+      expect(connection.state).to.equal('streaming');
+      expect(recorder.chunks.length).to.equal(1);
+      expect(await activePeers(server)).to.equal(1);
+      connection.resume();
+      expect(connection.paused).to.equal(false);
+      expect((await recorder.ended).kind).to.equal('complete');
+      expect(await sha256(recorder.bytes)).to.equal(await sha256(original));
+      connection.pause(); // after the end: a no-op, nothing thrown
+      expect(connection.paused).to.equal(false);
+    } finally {
+      connection.close();
+    }
+    await waitFor('activePeers to return to 0', async () => (await activePeers(server)) === 0, 8000);
+  });
+
+  it('after resume() the stall clock runs again: a server that then stalls is STALLED', async () => {
+    await setFaults(server, { stallAfterBytes: 65536 });
+    const recorder = new Recorder();
+    const connection = new StreamConnection({ server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400 }, recorder);
+    try {
+      await connection.open();
+      await waitFor('the first chunk', () => recorder.chunks.length === 1);
+      connection.pause();
+      await sleep(900);
+      expect(connection.state).to.equal('streaming');
+      connection.resume();
+      const ending = await recorder.ended;
+      expect(ending.kind === 'error' && ending.error.code).to.equal('STALLED');
+    } finally {
+      connection.close();
+      await clearFaults(server);
+    }
+    await waitFor('activePeers to return to 0', async () => (await activePeers(server)) === 0, 8000);
+  });
+});

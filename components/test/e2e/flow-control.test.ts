@@ -110,6 +110,8 @@ describe('<rtc-audio-player> flow control', () => {
           await sleep(7000);
           pausedFor = { from, to: performance.now(), received };
           expect(p.stats.bytesReceived, 'nothing arrives while paused and full').to.equal(received);
+          // Still the same connection: the silence did not count as a stall (which would close it).
+          expect(await activePeers(server), 'the paused stream keeps its peer').to.equal(1);
           await p.play();
           await sleep(2000);
         }
