@@ -152,6 +152,37 @@ describe('<rtc-audio-player> flow control', () => {
     expect(peaks.sixty!).to.be.at.most(peaks.five! * 1.1);
   });
 
+  it('the server ends a long flow pause (IDLE_TIMEOUT): no reconnect until the player needs data, then it resumes at the next byte', async () => {
+    PlayerController.horizonSeconds = 5;
+    PlayerController.flowWindow = { seconds: 3, minBytes: 48 * 1024 };
+    server = await startServer({ ...slowPacing(4), PAUSED_IDLE_MS: '2000' });
+    const total = await repeatLoop(server, 'twenty.mp3', 20);
+    ({ player, recorder } = mount({ src: 'twenty.mp3', server, bufferSeconds: 2 }));
+    const p = player;
+    await p.play();
+    await sleep(1000);
+    p.pause();
+    const received = p.stats.bytesReceived;
+    expect(received, 'flow control held the rest back').to.be.lessThan(total);
+    // The server gives up on the paused stream after 2 s and closes the peer.
+    await waitFor('the server to end the paused stream', async () => (await activePeers(server)) === 0, 10000);
+    await sleep(1000);
+    expect(p.state, 'a retryable end while holding plenty: no error, no reconnect yet').to.equal('paused');
+    expect(p.stats.reconnects).to.equal(0);
+    expect(p.controller.reconnecting).to.equal(false);
+    expect(await activePeers(server), 'no peer held while nothing is needed').to.equal(0);
+    expect(recorder.events).to.not.include('error');
+    await p.play();
+    // Playing uses the buffer up; below the low mark the player reconnects at its next byte.
+    await waitFor('the end', () => p.state === 'ended', 40000);
+    expect(p.stats.reconnects).to.equal(1);
+    expect(p.stats.bytesReceived).to.equal(total);
+    expect(await sha256(recorder.received())).to.equal(await fileSha256(server, 'twenty.mp3'));
+    expect(recorder.states).to.not.include('waiting');
+    expect(recorder.events).to.not.include('error');
+    expect(recorder.monotonic()).to.equal(true);
+  });
+
   it('a track paused and resumed by flow control several times arrives byte-exact and plays to its end', async () => {
     // Small windows so a 30 s track goes through several pause/resume cycles within the test.
     PlayerController.horizonSeconds = 5;
