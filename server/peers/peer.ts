@@ -206,6 +206,7 @@ export class Peer {
       offset: request.offset ?? 0,
       chunkSize,
       deferStart: request.deferStart === true,
+      preloadBytes: request.preloadBytes ?? 0,
       pacing,
       duration,
       deferStartIdleMs: timeouts.deferStartIdleMs,
