@@ -13,7 +13,6 @@
 import { PlayerError } from '../errors.js';
 import type { PcmBlock, StreamInfo } from '../pcm.js';
 import { CodecParserSource } from './codec-parser-source.js';
-import { prewarmWebCodecsMp3 } from './decoder-prewarm.js';
 import { canBatch, canDecode, createBackend, knownDecodable, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
@@ -57,8 +56,7 @@ export const DEFAULT_HORIZON_SECONDS = 30;
  */
 export function prewarmMp3Decoder(): void {
   void canDecode({ kind: 'webcodecs', config: { codec: 'mp3', sampleRate: 44100, numberOfChannels: 2 } }).then((native) => {
-    if (native) void prewarmWebCodecsMp3();
-    else prewarmMpg123Worker();
+    if (!native) prewarmMpg123Worker();
   });
 }
 /** Frames in the decoder at once: enough to keep it busy, few enough to stop at the horizon. */
