@@ -71,6 +71,14 @@ export const PRELOAD_METADATA_BYTES = 64 * 1024;
  * without every idle player on a page holding seconds of PCM. play() moves the horizon on.
  */
 const PRELOAD_DECODE_SECONDS = 1;
+/**
+ * A cold load (play() or preload="auto" from nothing) also asks for a preview and sends `start`
+ * only once playback can start or the preview is decoded, or after this long at the latest.
+ * Why: the server's start-up burst (1 MiB as fast as SCTP goes) costs Chromium ~80 ms of CPU per
+ * MB; arriving together with the first chunk it delayed the first decoded block from ~15 ms to
+ * 50–165 ms on 2 cores. The preview (~4 s of MP3) is plenty to start on; the burst follows.
+ */
+const COLD_PREVIEW_START_MS = 250;
 
 export class PlayerController implements ReactiveController {
   /** An unused pre-connection (`preload="metadata"`) is closed after this long; play() reconnects. */
@@ -87,6 +95,9 @@ export class PlayerController implements ReactiveController {
   #unwatchNetwork: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A cold load's preview connection is waiting for `start` (see COLD_PREVIEW_START_MS). */
+  #previewStartTimer: ReturnType<typeof setTimeout> | undefined;
+  #awaitingStart = false;
   /** The pre-connection being opened, so a play() meanwhile joins it instead of starting over. */
   #preconnecting: Promise<unknown> | undefined;
   #visibility: IntersectionObserver | undefined;
@@ -406,12 +417,23 @@ export class PlayerController implements ReactiveController {
   #connect(pipeline: PlayerPipeline, deferStart: boolean): void {
     const resuming = pipeline.nextByte > 0;
     this.#reconnecting = resuming;
-    pipeline.connect(deferStart).then(
-      () => {
+    // A fresh stream holds back the burst behind a preview (COLD_PREVIEW_START_MS); a resume
+    // wants its bytes at once (the buffer may be running down).
+    const preview = !deferStart && !resuming;
+    clearTimeout(this.#previewStartTimer);
+    this.#awaitingStart = false;
+    pipeline.connect(deferStart || preview, preview ? PRELOAD_METADATA_BYTES : 0).then(
+      (metadata) => {
         if (this.#pipeline !== pipeline) return;
         this.#reconnecting = false;
         if (resuming) this.#stats.reconnects += 1;
         if (this.#state === 'connecting') this.#move('stream');
+        if (preview) {
+          this.#awaitingStart = true;
+          if (!metadata.preloadBytes) this.#sendStart(pipeline);
+          else this.#previewStartTimer = setTimeout(() => this.#sendStart(pipeline), COLD_PREVIEW_START_MS);
+        }
+        this.#checkStart();
         this.#host.requestUpdate();
       },
       (error: unknown) => {
@@ -451,6 +473,17 @@ export class PlayerController implements ReactiveController {
     }
     this.#reconnecting = true;
     this.#host.requestUpdate();
+  }
+
+  /** Sends a cold load's held-back `start` (once). */
+  #sendStart(pipeline: PlayerPipeline): void {
+    clearTimeout(this.#previewStartTimer);
+    this.#previewStartTimer = undefined;
+    if (!this.#awaitingStart || this.#pipeline !== pipeline) return;
+    this.#awaitingStart = false;
+    if (pipeline.connectionState !== 'open') return; // complete (the preview was the file), or gone
+    pipeline.start();
+    this.#timing.startSent = performance.now();
   }
 
   #onBytes(pipeline: PlayerPipeline, count: number): void {
@@ -550,7 +583,13 @@ export class PlayerController implements ReactiveController {
     // Received is not yet playable: wait until the decoder has put a little PCM in front of the
     // engine too (on a busy CPU decoding lags arrival; starting on nothing would underrun at once).
     const decodedNeeded = Math.min(PCM_START_SECONDS, Math.max(0, ahead - 0.1));
-    if (!enough || pipeline.queuedSeconds <= 0 || pipeline.queuedSeconds < decodedNeeded) {
+    const playable = enough && pipeline.queuedSeconds > 0 && pipeline.queuedSeconds >= decodedNeeded;
+    // A cold preview's burst goes once playback can start, or once the preview is all decoded
+    // and still not enough (a format with little audio per byte).
+    if (this.#awaitingStart && (playable || (pipeline.previewReceived && pipeline.decodedSeconds > 0 && pipeline.decodedSeconds >= pipeline.receivedSeconds))) {
+      this.#sendStart(pipeline);
+    }
+    if (!playable) {
       // Re-render only when the buffering bar's percent moved. This runs on every chunk and on
       // every decoded block (~40 per second of audio): a render each time took 5–50 ms of main
       // thread during the start-up burst, time the first decoded blocks were waiting for.
@@ -695,6 +734,9 @@ export class PlayerController implements ReactiveController {
   #release(): void {
     this.#retries.cancel();
     this.#clearIdleTimer();
+    clearTimeout(this.#previewStartTimer);
+    this.#previewStartTimer = undefined;
+    this.#awaitingStart = false;
     this.#stopTick();
     this.#reconnecting = false;
     this.#startReached = false;

@@ -118,6 +118,11 @@ export class PlayerPipeline {
   get complete(): boolean {
     return this.#complete;
   }
+  /** The current connection's preview (if it asked for one) has arrived in full. */
+  get previewReceived(): boolean {
+    const metadata = this.#connection?.metadata;
+    return metadata !== undefined && this.#nextByte >= metadata.offset + (metadata.preloadBytes ?? 0);
+  }
   get connected(): boolean {
     const state = this.#connection?.state;
     return state === 'open' || state === 'streaming';
