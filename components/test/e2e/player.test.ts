@@ -135,6 +135,24 @@ describe('<rtc-audio-player> end to end', () => {
     expect(expected).to.be.greaterThan(PRELOAD_METADATA_BYTES);
   });
 
+  it('a cold play() gets a preview first and lets the rest come once playback can start', async () => {
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2 }));
+    const offsets: [number, number][] = [];
+    player.controller.chunkObserver = (bytes, fileOffset) => offsets.push([fileOffset, bytes.byteLength]);
+    await player.play();
+    const t = player.timing;
+    expect(t.startSent, 'the held-back start').to.be.a('number');
+    expect(t.firstChunk!).to.be.lessThan(t.startSent!);
+    await waitFor('the stream after the preview', () => player!.timing.streamChunk !== undefined);
+    expect(player.timing.streamChunk!).to.be.greaterThan(t.startSent!);
+    expect(offsets[0]).to.deep.equal([0, PRELOAD_METADATA_BYTES]);
+    let expected = 0;
+    for (const [offset, length] of offsets) {
+      expect(offset).to.equal(expected);
+      expected += length;
+    }
+  });
+
   it('a track shorter than buffer-seconds starts once complete and plays to its end', async () => {
     const mounted = mount({ src: SHORT, server, bufferSeconds: 30 });
     player = mounted.player;
