@@ -67,16 +67,19 @@ const PCM_START_SECONDS = 0.15;
  */
 export const PRELOAD_METADATA_BYTES = 64 * 1024;
 /**
- * Of the preview, only this much is decoded before play(): enough for the engine to start on,
- * without every idle player on a page holding seconds of PCM. play() moves the horizon on.
+ * Until the engine plays, only this much is decoded: enough to start on, without every idle
+ * player on a page holding seconds of PCM, and without a decode burst on the main thread while
+ * the engine starts (it delayed the `playing` event by 20–40 ms). `playing` moves the horizon on.
  */
 const PRELOAD_DECODE_SECONDS = 1;
 /**
- * A cold load (play() or preload="auto" from nothing) also asks for a preview and sends `start`
- * only once playback can start or the preview is decoded, or after this long at the latest.
+ * A cold load (play() or preload="auto" from nothing) also asks for a preview. On a preview
+ * connection (cold, or preload="metadata" at play()) `start` goes once the engine plays, or once
+ * the preview is all decoded and not enough to start on, or after this long at the latest.
  * Why: the server's start-up burst (1 MiB as fast as SCTP goes) costs Chromium ~80 ms of CPU per
  * MB; arriving together with the first chunk it delayed the first decoded block from ~15 ms to
- * 50–165 ms on 2 cores. The preview (~4 s of MP3) is plenty to start on; the burst follows.
+ * 50–165 ms on 2 cores, and arriving during the engine start, the `playing` event by 20–40 ms.
+ * The preview (~4 s of MP3) is plenty to start on; the burst follows.
  */
 const COLD_PREVIEW_START_MS = 250;
 
@@ -312,10 +315,10 @@ export class PlayerController implements ReactiveController {
   // ------------------------------------------------------------------------------------------
   // Loading
 
-  #newPipeline(horizonSeconds = HORIZON_SECONDS): PlayerPipeline {
+  #newPipeline(): PlayerPipeline {
     const config = this.#config();
     const pipeline = new PlayerPipeline(
-      { server: config.server, src: config.src, clientId: this.#clientId, horizonSeconds },
+      { server: config.server, src: config.src, clientId: this.#clientId, horizonSeconds: PRELOAD_DECODE_SECONDS },
       {
         metadata: (message) => {
           if (message.duration !== undefined && Number.isNaN(this.#duration)) this.#setDuration(message.duration);
@@ -366,13 +369,11 @@ export class PlayerController implements ReactiveController {
     this.#move('connect');
     this.#clearIdleTimer();
     const pipeline = (this.#pipeline ??= this.#newPipeline());
-    pipeline.setHorizon(this.currentTime + HORIZON_SECONDS);
     this.#startTick();
     if (pipeline.connected && pipeline.connectionState === 'open') {
-      // preload="metadata": one start message on the open channel; the preview may suffice to start.
-      pipeline.start();
-      this.#timing.startSent = performance.now();
+      // preload="metadata": start from the preview; one start message on the open channel.
       this.#move('stream');
+      this.#holdStart(pipeline);
       this.#checkStart();
       return;
     }
@@ -395,9 +396,8 @@ export class PlayerController implements ReactiveController {
             return;
           }
           if (pipeline.connectionState !== 'open') return this.#connect(pipeline, false);
-          pipeline.start();
-          this.#timing.startSent = performance.now();
           this.#move('stream');
+          this.#holdStart(pipeline);
           this.#checkStart();
         },
         () => {
@@ -423,16 +423,12 @@ export class PlayerController implements ReactiveController {
     clearTimeout(this.#previewStartTimer);
     this.#awaitingStart = false;
     pipeline.connect(deferStart || preview, preview ? PRELOAD_METADATA_BYTES : 0).then(
-      (metadata) => {
+      () => {
         if (this.#pipeline !== pipeline) return;
         this.#reconnecting = false;
         if (resuming) this.#stats.reconnects += 1;
         if (this.#state === 'connecting') this.#move('stream');
-        if (preview) {
-          this.#awaitingStart = true;
-          if (!metadata.preloadBytes) this.#sendStart(pipeline);
-          else this.#previewStartTimer = setTimeout(() => this.#sendStart(pipeline), COLD_PREVIEW_START_MS);
-        }
+        if (preview) this.#holdStart(pipeline);
         this.#checkStart();
         this.#host.requestUpdate();
       },
@@ -475,7 +471,15 @@ export class PlayerController implements ReactiveController {
     this.#host.requestUpdate();
   }
 
-  /** Sends a cold load's held-back `start` (once). */
+  /** A preview connection waits for `start` (see COLD_PREVIEW_START_MS); without a preview it goes now. */
+  #holdStart(pipeline: PlayerPipeline): void {
+    clearTimeout(this.#previewStartTimer);
+    this.#awaitingStart = true;
+    if (!pipeline.metadata?.preloadBytes) return this.#sendStart(pipeline);
+    this.#previewStartTimer = setTimeout(() => this.#sendStart(pipeline), COLD_PREVIEW_START_MS);
+  }
+
+  /** Sends a preview connection's held-back `start` (once). */
   #sendStart(pipeline: PlayerPipeline): void {
     clearTimeout(this.#previewStartTimer);
     this.#previewStartTimer = undefined;
@@ -533,7 +537,7 @@ export class PlayerController implements ReactiveController {
       this.#load();
       return;
     }
-    const pipeline = (this.#pipeline = this.#newPipeline(PRELOAD_DECODE_SECONDS));
+    const pipeline = (this.#pipeline = this.#newPipeline());
     const opening = pipeline.connect(true, PRELOAD_METADATA_BYTES);
     this.#preconnecting = opening;
     const settled = () => {
@@ -584,9 +588,15 @@ export class PlayerController implements ReactiveController {
     // engine too (on a busy CPU decoding lags arrival; starting on nothing would underrun at once).
     const decodedNeeded = Math.min(PCM_START_SECONDS, Math.max(0, ahead - 0.1));
     const playable = enough && pipeline.queuedSeconds > 0 && pipeline.queuedSeconds >= decodedNeeded;
-    // A cold preview's burst goes once playback can start, or once the preview is all decoded
-    // and still not enough (a format with little audio per byte).
-    if (this.#awaitingStart && (playable || (pipeline.previewReceived && pipeline.decodedSeconds > 0 && pipeline.decodedSeconds >= pipeline.receivedSeconds))) {
+    // A preview's burst goes once the engine plays (#onEngine); now if there is no engine start
+    // to keep it from (preload="auto" without play()), or if the preview is all decoded and still
+    // not enough to start on (a format with little audio per byte).
+    if (
+      this.#awaitingStart &&
+      (playable
+        ? !this.#wantPlay
+        : pipeline.previewReceived && pipeline.decodedSeconds > 0 && pipeline.decodedSeconds >= pipeline.receivedSeconds)
+    ) {
       this.#sendStart(pipeline);
     }
     if (!playable) {
@@ -631,6 +641,9 @@ export class PlayerController implements ReactiveController {
       case 'playing':
         if (this.#state !== 'ready' && this.#state !== 'paused' && this.#state !== 'waiting') return;
         this.#timing.playing ??= performance.now();
+        // Sound is flowing: now the stream's burst and the decode ahead may have the CPU.
+        this.#sendStart(pipeline);
+        pipeline.setHorizon(pipeline.currentTime + HORIZON_SECONDS);
         this.#move('playing');
         this.#needsGesture = false;
         this.#settlePlay();
