@@ -216,7 +216,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
     ['metadata message', (t) => step(t, 'metadata', 'channelOpen')],
     ['first chunk (after metadata; preview: its first chunk after metadata)', (t) => step(t, 'firstChunk', 'metadata')],
-    ['`start` (pre-connection: at play; cold: held back until playable) → first chunk after the preview (`streamChunk`)', (t) => step(t, 'streamChunk', 'startSent')],
+    ['`start` (held back until the engine plays) → first chunk after the preview (`streamChunk`)', (t) => step(t, 'streamChunk', 'startSent')],
     ['first decoded block', (t) => step(t, 'firstDecoded', 'firstChunk')],
     ['→ playing (start rule, engine start)', (t) => step(t, 'playing', t.firstDecoded !== undefined && t.firstDecoded > 0 ? 'firstDecoded' : 'playRequested')],
     ['→ first audible at the output (tap)', (t) => step(t, 'audible', 'playing')],
