@@ -98,7 +98,7 @@ export class PlayerController implements ReactiveController {
   #unwatchNetwork: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** A cold load's preview connection is waiting for `start` (see COLD_PREVIEW_START_MS). */
+  /** A preview connection (cold, or a pre-connection at play()) holds `start` back (see COLD_PREVIEW_START_MS). */
   #previewStartTimer: ReturnType<typeof setTimeout> | undefined;
   #awaitingStart = false;
   /** The pre-connection being opened, so a play() meanwhile joins it instead of starting over. */
