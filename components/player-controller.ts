@@ -64,6 +64,29 @@ export type ControllerHost = ReactiveControllerHost & EventTarget & { readonly i
 const TICK_MS = 250;
 /** Decoded seconds the engine must hold before it starts (at most what was received). */
 const PCM_START_SECONDS = 0.15;
+/**
+ * preload="metadata" receives this much of the file with the metadata (the protocol's preview)
+ * and decodes it before play(), so play() starts from PCM already in the engine, as a media
+ * element's preload="metadata" does from the bytes it fetched (Chromium 156 here: ~660 KiB for
+ * the bench's MP3). 64 KiB is one chunk: ~4 s of a 128 kbit/s MP3, 0.4 s of CD-quality WAV.
+ */
+export const PRELOAD_METADATA_BYTES = 64 * 1024;
+/**
+ * Until the engine plays, only this much is decoded: enough to start on, without every idle
+ * player on a page holding seconds of PCM, and without a decode burst on the main thread while
+ * the engine starts (it delayed the `playing` event by 20–40 ms). `playing` moves the horizon on.
+ */
+const PRELOAD_DECODE_SECONDS = 1;
+/**
+ * A cold load (play() or preload="auto" from nothing) also asks for a preview. On a preview
+ * connection (cold, or preload="metadata" at play()) `start` goes once the engine plays, or once
+ * the preview is all decoded and not enough to start on, or after this long at the latest.
+ * Why: the server's start-up burst (1 MiB as fast as SCTP goes) costs Chromium ~80 ms of CPU per
+ * MB; arriving together with the first chunk it delayed the first decoded block from ~15 ms to
+ * 50–165 ms on 2 cores, and arriving during the engine start, the `playing` event by 20–40 ms.
+ * The preview (~4 s of MP3) is plenty to start on; the burst follows.
+ */
+const COLD_PREVIEW_START_MS = 250;
 
 export class PlayerController implements ReactiveController {
   /** An unused pre-connection (`preload="metadata"`) is closed after this long; play() reconnects. */
@@ -84,6 +107,9 @@ export class PlayerController implements ReactiveController {
   #unwatchNetwork: (() => void) | undefined;
   #tickTimer: ReturnType<typeof setInterval> | undefined;
   #idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A preview connection (cold, or a pre-connection at play()) holds `start` back (see COLD_PREVIEW_START_MS). */
+  #previewStartTimer: ReturnType<typeof setTimeout> | undefined;
+  #awaitingStart = false;
   /** The pre-connection being opened, so a play() meanwhile joins it instead of starting over. */
   #preconnecting: Promise<unknown> | undefined;
   #visibility: IntersectionObserver | undefined;
@@ -316,6 +342,7 @@ export class PlayerController implements ReactiveController {
         src: config.src,
         clientId: this.#clientId,
         horizonSeconds: PlayerController.horizonSeconds,
+        initialHorizonSeconds: PRELOAD_DECODE_SECONDS,
         flowWindow: PlayerController.flowWindow,
       },
       {
@@ -365,17 +392,20 @@ export class PlayerController implements ReactiveController {
     }
     this.#error = null;
     this.#startReached = false;
+    // A pre-connection's preview was decoded before play(): its firstDecoded is this load's.
+    const preDecoded = from === 'idle' && this.#pipeline !== undefined ? this.#timing.firstDecoded : undefined;
     this.#timing = this.#wantPlay ? { playRequested: performance.now() } : {};
+    if (preDecoded !== undefined) this.#timing.firstDecoded = preDecoded;
     this.#retries.succeeded();
     this.#move('connect');
     this.#clearIdleTimer();
     const pipeline = (this.#pipeline ??= this.#newPipeline());
     this.#startTick();
     if (pipeline.connected && pipeline.connectionState === 'open') {
-      // preload="metadata": one start message on the open channel.
-      pipeline.start();
-      this.#timing.startSent = performance.now();
+      // preload="metadata": start from the preview; one start message on the open channel.
       this.#move('stream');
+      this.#holdStart(pipeline);
+      this.#checkStart();
       return;
     }
     if (pipeline.connected || pipeline.complete) {
@@ -390,10 +420,16 @@ export class PlayerController implements ReactiveController {
       opening.then(
         () => {
           if (this.#pipeline !== pipeline || this.#state !== 'connecting') return;
+          if (pipeline.complete) {
+            // The preview was the whole file.
+            this.#move('stream');
+            this.#checkStart();
+            return;
+          }
           if (pipeline.connectionState !== 'open') return this.#connect(pipeline, false);
-          pipeline.start();
-          this.#timing.startSent = performance.now();
           this.#move('stream');
+          this.#holdStart(pipeline);
+          this.#checkStart();
         },
         () => {
           if (this.#pipeline === pipeline && this.#state === 'connecting') this.#connect(pipeline, false);
@@ -412,12 +448,19 @@ export class PlayerController implements ReactiveController {
   #connect(pipeline: PlayerPipeline, deferStart: boolean): void {
     const resuming = pipeline.nextByte > 0;
     this.#reconnecting = resuming;
-    pipeline.connect(deferStart).then(
+    // A fresh stream holds back the burst behind a preview (COLD_PREVIEW_START_MS); a resume
+    // wants its bytes at once (the buffer may be running down).
+    const preview = !deferStart && !resuming;
+    clearTimeout(this.#previewStartTimer);
+    this.#awaitingStart = false;
+    pipeline.connect(deferStart || preview, preview ? PRELOAD_METADATA_BYTES : 0).then(
       () => {
         if (this.#pipeline !== pipeline) return;
         this.#reconnecting = false;
         if (resuming) this.#stats.reconnects += 1;
         if (this.#state === 'connecting') this.#move('stream');
+        if (preview) this.#holdStart(pipeline);
+        this.#checkStart();
         this.#host.requestUpdate();
       },
       (error: unknown) => {
@@ -465,6 +508,25 @@ export class PlayerController implements ReactiveController {
     }
     this.#reconnecting = true;
     this.#host.requestUpdate();
+  }
+
+  /** A preview connection waits for `start` (see COLD_PREVIEW_START_MS); without a preview it goes now. */
+  #holdStart(pipeline: PlayerPipeline): void {
+    clearTimeout(this.#previewStartTimer);
+    this.#awaitingStart = true;
+    if (!pipeline.metadata?.preloadBytes) return this.#sendStart(pipeline);
+    this.#previewStartTimer = setTimeout(() => this.#sendStart(pipeline), COLD_PREVIEW_START_MS);
+  }
+
+  /** Sends a preview connection's held-back `start` (once). */
+  #sendStart(pipeline: PlayerPipeline): void {
+    clearTimeout(this.#previewStartTimer);
+    this.#previewStartTimer = undefined;
+    if (!this.#awaitingStart || this.#pipeline !== pipeline) return;
+    this.#awaitingStart = false;
+    if (pipeline.connectionState !== 'open') return; // complete (the preview was the file), or gone
+    pipeline.start();
+    this.#timing.startSent = performance.now();
   }
 
   #onBytes(pipeline: PlayerPipeline, count: number): void {
@@ -515,7 +577,7 @@ export class PlayerController implements ReactiveController {
       return;
     }
     const pipeline = (this.#pipeline = this.#newPipeline());
-    const opening = pipeline.connect(true);
+    const opening = pipeline.connect(true, PRELOAD_METADATA_BYTES);
     this.#preconnecting = opening;
     const settled = () => {
       if (this.#preconnecting === opening) this.#preconnecting = undefined;
@@ -564,7 +626,19 @@ export class PlayerController implements ReactiveController {
     // Received is not yet playable: wait until the decoder has put a little PCM in front of the
     // engine too (on a busy CPU decoding lags arrival; starting on nothing would underrun at once).
     const decodedNeeded = Math.min(PCM_START_SECONDS, Math.max(0, ahead - 0.1));
-    if (!enough || pipeline.queuedSeconds <= 0 || pipeline.queuedSeconds < decodedNeeded) {
+    const playable = enough && pipeline.queuedSeconds > 0 && pipeline.queuedSeconds >= decodedNeeded;
+    // A preview's burst goes once the engine plays (#onEngine); now if there is no engine start
+    // to keep it from (preload="auto" without play()), or if the preview is all decoded and still
+    // not enough to start on (a format with little audio per byte).
+    if (
+      this.#awaitingStart &&
+      (playable
+        ? !this.#wantPlay
+        : pipeline.previewReceived && pipeline.decodedSeconds > 0 && pipeline.decodedSeconds >= pipeline.receivedSeconds)
+    ) {
+      this.#sendStart(pipeline);
+    }
+    if (!playable) {
       // Re-render only when the buffering bar's percent moved. This runs on every chunk and on
       // every decoded block (~40 per second of audio): a render each time took 5–50 ms of main
       // thread during the start-up burst, time the first decoded blocks were waiting for.
@@ -606,6 +680,9 @@ export class PlayerController implements ReactiveController {
       case 'playing':
         if (this.#state !== 'ready' && this.#state !== 'paused' && this.#state !== 'waiting') return;
         this.#timing.playing ??= performance.now();
+        // Sound is flowing: now the stream's burst and the decode ahead may have the CPU.
+        this.#sendStart(pipeline);
+        pipeline.setHorizon(pipeline.currentTime + PlayerController.horizonSeconds);
         this.#move('playing');
         this.#needsGesture = false;
         this.#settlePlay();
@@ -710,6 +787,9 @@ export class PlayerController implements ReactiveController {
   #release(): void {
     this.#retries.cancel();
     this.#clearIdleTimer();
+    clearTimeout(this.#previewStartTimer);
+    this.#previewStartTimer = undefined;
+    this.#awaitingStart = false;
     this.#stopTick();
     this.#reconnecting = false;
     this.#awaitingDemand = false;

@@ -16,8 +16,10 @@ export interface PipelineOptions {
   server: string;
   src: string;
   clientId: string;
-  /** Seconds of PCM the decoder may produce ahead of the play position. */
+  /** Seconds of PCM the decoder may produce ahead of the play position once playing. */
   horizonSeconds: number;
+  /** The horizon until the owner moves it (setHorizon): less decode work while the engine starts. Default horizonSeconds. */
+  initialHorizonSeconds?: number;
   /** Compressed audio held undecoded before the server is asked to pause. Default {@link DEFAULT_FLOW_WINDOW}. */
   flowWindow?: FlowWindow;
 }
@@ -100,6 +102,8 @@ export class PlayerPipeline {
   #nextByte = 0;
   #complete = false;
   #streamStartedAt: number | undefined;
+  /** When the last chunk arrived (a preview's idle time until start() is not arrival time). */
+  #lastChunkAt = 0;
   #bytesAtStreamStart = 0;
   #secondsAtStreamStart = 0;
   #destroyed = false;
@@ -148,6 +152,11 @@ export class PlayerPipeline {
   }
   get complete(): boolean {
     return this.#complete;
+  }
+  /** The current connection's preview (if it asked for one) has arrived in full. */
+  get previewReceived(): boolean {
+    const metadata = this.#connection?.metadata;
+    return metadata !== undefined && this.#nextByte >= metadata.offset + (metadata.preloadBytes ?? 0);
   }
   get connected(): boolean {
     const state = this.#connection?.state;
@@ -231,16 +240,28 @@ export class PlayerPipeline {
   /**
    * Opens a connection at {@link nextByte}. Resolves once its metadata arrived; rejects with the
    * connection's PlayerError (the listener's connectionError is not called for that one).
+   * `preloadBytes` (deferStart only): the preview, received and decoded before start().
    */
-  async connect(deferStart: boolean): Promise<MetadataMessage> {
+  async connect(deferStart: boolean, preloadBytes = 0): Promise<MetadataMessage> {
     if (this.#destroyed) throw new PlayerError('ABORTED', 'pipeline destroyed');
     this.closeConnection();
     const offset = this.#nextByte;
     let opened = false;
     const connection: StreamConnection = new StreamConnection(
-      { server: this.#options.server, src: this.#options.src, clientId: this.#options.clientId, offset, deferStart },
       {
-        metadata: () => undefined, // open() resolves with it
+        server: this.#options.server,
+        src: this.#options.src,
+        clientId: this.#options.clientId,
+        offset,
+        deferStart,
+        ...(deferStart && preloadBytes > 0 ? { preloadBytes } : {}),
+      },
+      {
+        // open() resolves with it; a preview's first chunk may follow in the very next task,
+        // and it needs the decoder by then.
+        metadata: (metadata) => {
+          if (this.#connection === connection && !this.#decoder && !this.#metadata) this.#createDecoder(metadata.mimeType);
+        },
         chunk: (bytes, fileOffset) => this.#chunk(connection, bytes, fileOffset),
         complete: () => this.#streamComplete(connection),
         error: (error) => {
@@ -277,14 +298,29 @@ export class PlayerPipeline {
     // Flow state is per connection and a new one starts unpaused: tell it at once if we hold enough.
     if (this.#saturated) connection.pause();
     this.#listener.metadata(metadata);
-    if (!deferStart) this.#markStreamStart();
+    // A preview's arrival is arrival like any other: the rate is measured from here on.
+    if (!deferStart || metadata.preloadBytes) this.#markStreamStart();
     return metadata;
   }
 
-  /** Begins the chunk stream on a deferred-start connection opened by {@link connect}. */
+  /**
+   * Begins the chunk stream on a deferred-start connection opened by {@link connect}; after a
+   * preview it continues where the preview ends.
+   */
   start(): void {
-    if (!this.#connection) throw new PlayerError('ABORTED', 'no connection to start');
-    this.#connection.start(this.#nextByte);
+    const connection = this.#connection;
+    if (!connection) throw new PlayerError('ABORTED', 'no connection to start');
+    if (connection.metadata?.preloadBytes) {
+      connection.start();
+      // Keep the rate measured on the preview, minus the time the channel sat idle since.
+      if (this.#streamStartedAt !== undefined && this.#nextByte > this.#bytesAtStreamStart) {
+        this.#streamStartedAt += Math.max(0, performance.now() - this.#lastChunkAt);
+      } else {
+        this.#markStreamStart();
+      }
+      return;
+    }
+    connection.start(this.#nextByte);
     this.#markStreamStart();
   }
 
@@ -336,7 +372,7 @@ export class PlayerPipeline {
       onError: (error) => this.#listener.fatal(error),
       onDiscontinuity: (skipped) => this.#listener.discontinuity(skipped),
     });
-    this.#decoder.setHorizon(this.#options.horizonSeconds);
+    this.#decoder.setHorizon(this.#options.initialHorizonSeconds ?? this.#options.horizonSeconds);
   }
 
   #chunk(connection: StreamConnection, bytes: Uint8Array, fileOffset: number): void {
@@ -356,6 +392,7 @@ export class PlayerPipeline {
       view = bytes.subarray(this.#nextByte - fileOffset);
     }
     this.chunkObserver?.(view, this.#nextByte);
+    this.#lastChunkAt = performance.now();
     this.#nextByte += view.byteLength;
     this.#unfed.push(view);
     this.#unfedBytes += view.byteLength;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  MAX_PRELOAD_BYTES,
   OfferRequestError,
   encodeMessage,
   ProtocolError,
@@ -45,6 +46,28 @@ test('parseOfferRequest names the field at fault', () => {
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', offset: -1 }), 'offset');
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', offset: 1.5 }), 'offset');
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: 'yes' }), 'deferStart');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: -1 }), 'preloadBytes');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: 2.5 }), 'preloadBytes');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: '1024' }), 'preloadBytes');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: MAX_PRELOAD_BYTES + 1 }), 'preloadBytes');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', preloadBytes: 1024 }), 'preloadBytes', 'only with deferStart');
+});
+
+test('parseOfferRequest keeps a preview request, drops a zero one', () => {
+  assert.equal(parseOfferRequest({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: 65536 }).preloadBytes, 65536);
+  assert.equal(parseOfferRequest({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: MAX_PRELOAD_BYTES }).preloadBytes, MAX_PRELOAD_BYTES);
+  assert.equal('preloadBytes' in parseOfferRequest({ offer, clientId: 'a', src: 'x', preloadBytes: 0 }), false);
+});
+
+test('metadata.preloadBytes: kept when it ends within the file, refused otherwise', () => {
+  const base = { type: 'metadata', src: 'a', totalSize: 100, totalChunks: 1, chunkSize: 65536, mimeType: 'audio/mpeg' };
+  const parsed = parseServerMessage(JSON.stringify({ ...base, offset: 10, preloadBytes: 90 }));
+  assert.equal(parsed.type === 'metadata' && parsed.preloadBytes, 90);
+  const none = parseServerMessage(JSON.stringify({ ...base, preloadBytes: 0 }));
+  assert.equal(none.type === 'metadata' && 'preloadBytes' in none, false);
+  for (const preloadBytes of [91, -1, 1.5, '10', null]) {
+    assert.throws(() => parseServerMessage(JSON.stringify({ ...base, offset: 10, preloadBytes })), ProtocolError, String(preloadBytes));
+  }
 });
 
 test('parseServerMessage round-trips every message and rejects the rest with a code', () => {

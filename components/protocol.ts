@@ -18,6 +18,8 @@ export const MAX_SDP_LENGTH = 64 * 1024;
 export const CLIENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 /** Longest `src` accepted, in characters. */
 export const MAX_SRC_LENGTH = 1024;
+/** Largest `preloadBytes` an offer may ask for (a few seconds of audio; native preload="metadata" fetches more). */
+export const MAX_PRELOAD_BYTES = 256 * 1024;
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -95,6 +97,13 @@ export interface OfferRequest {
    * Default false: chunks follow metadata at once.
    */
   deferStart?: boolean;
+  /**
+   * Only with `deferStart`: the server sends this many bytes from `offset` (fewer if the file
+   * ends first) right after the metadata, as binary messages of at most `chunkSize`, and then
+   * waits for `start`, which continues after them. The "preview" that lets `preload="metadata"`
+   * decode the first seconds before play(). 0 ≤ preloadBytes ≤ MAX_PRELOAD_BYTES; default 0.
+   */
+  preloadBytes?: number;
 }
 
 export interface OfferResponse {
@@ -117,7 +126,7 @@ export interface TrackInfo {
   duration?: number;
 }
 
-const OFFER_KEYS = new Set(['offer', 'clientId', 'src', 'offset', 'deferStart']);
+const OFFER_KEYS = new Set(['offer', 'clientId', 'src', 'offset', 'deferStart', 'preloadBytes']);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -128,7 +137,7 @@ function fail(message: string): never {
 }
 
 /** Which HTTP code a failed {@link parseOfferRequest} maps to, by the field at fault. */
-export type OfferField = 'body' | 'offer' | 'clientId' | 'src' | 'offset' | 'deferStart';
+export type OfferField = 'body' | 'offer' | 'clientId' | 'src' | 'offset' | 'deferStart' | 'preloadBytes';
 
 export class OfferRequestError extends ProtocolError {
   constructor(
@@ -152,7 +161,7 @@ export function parseOfferRequest(body: unknown): OfferRequest {
   for (const key of Object.keys(record)) {
     if (!OFFER_KEYS.has(key)) bad('body', `unknown field "${key.slice(0, 40)}"`);
   }
-  const { offer, clientId, src, offset, deferStart } = record;
+  const { offer, clientId, src, offset, deferStart, preloadBytes } = record;
   if (!isRecord(offer)) bad('offer', '"offer" must be an object { type: "offer", sdp }');
   const o = offer as Record<string, unknown>;
   if (o.type !== 'offer') bad('offer', '"offer.type" must be "offer"');
@@ -172,6 +181,12 @@ export function parseOfferRequest(body: unknown): OfferRequest {
     bad('offset', '"offset" must be a non-negative integer');
   }
   if (deferStart !== undefined && typeof deferStart !== 'boolean') bad('deferStart', '"deferStart" must be a boolean');
+  if (preloadBytes !== undefined) {
+    if (typeof preloadBytes !== 'number' || !Number.isSafeInteger(preloadBytes) || preloadBytes < 0 || preloadBytes > MAX_PRELOAD_BYTES) {
+      bad('preloadBytes', `"preloadBytes" must be an integer in [0, ${MAX_PRELOAD_BYTES}]`);
+    }
+    if (preloadBytes !== 0 && deferStart !== true) bad('preloadBytes', '"preloadBytes" needs "deferStart": true');
+  }
   const request: OfferRequest = {
     offer: { type: 'offer', sdp },
     clientId: clientId as string,
@@ -179,6 +194,7 @@ export function parseOfferRequest(body: unknown): OfferRequest {
   };
   if (offset !== undefined) request.offset = offset as number;
   if (deferStart !== undefined) request.deferStart = deferStart as boolean;
+  if (preloadBytes !== undefined && preloadBytes !== 0) request.preloadBytes = preloadBytes as number;
   return request;
 }
 
@@ -218,6 +234,11 @@ export interface MetadataMessage {
   offset: number;
   /** Seconds, when the server could read it from the file's headers. */
   duration?: number;
+  /**
+   * Bytes from `offset` that follow this message before `start` (the offer's `preloadBytes`,
+   * capped at the file's end). Absent when none.
+   */
+  preloadBytes?: number;
 }
 
 export interface CompleteMessage {
@@ -250,7 +271,7 @@ export function parseServerMessage(text: string): ServerMessage {
   const m = value as Record<string, unknown>;
   switch (m.type) {
     case 'metadata': {
-      const { src, totalSize, totalChunks, chunkSize, mimeType, offset, duration } = m;
+      const { src, totalSize, totalChunks, chunkSize, mimeType, offset, duration, preloadBytes } = m;
       if (typeof src !== 'string') fail('metadata.src must be a string');
       if (!isCount(totalSize) || !isCount(totalChunks)) fail('metadata.totalSize/totalChunks must be counts');
       if (!isCount(chunkSize) || chunkSize === 0) fail('metadata.chunkSize must be a positive integer');
@@ -267,6 +288,10 @@ export function parseServerMessage(text: string): ServerMessage {
         offset: start as number,
       };
       if (typeof duration === 'number' && Number.isFinite(duration) && duration > 0) message.duration = duration;
+      if (preloadBytes !== undefined) {
+        if (!isCount(preloadBytes) || (start as number) + preloadBytes > (totalSize as number)) fail('metadata.preloadBytes must be a count that ends within the file');
+        if (preloadBytes > 0) message.preloadBytes = preloadBytes;
+      }
       return message;
     }
     case 'complete':
@@ -286,7 +311,11 @@ export function parseServerMessage(text: string): ServerMessage {
 // ---------------------------------------------------------------------------------------------
 // DataChannel: client → server text messages
 
-/** Sent on a `deferStart` channel to begin the chunk stream (at `offset`, default the offer's). */
+/**
+ * Sent on a `deferStart` channel to begin the chunk stream at `offset`; default: the offer's
+ * offset, plus the preview's length when the offer asked for `preloadBytes` (the stream continues
+ * after the preview).
+ */
 export interface StartMessage {
   type: 'start';
   offset?: number;

@@ -46,7 +46,7 @@ const toPreload = (value: string | null): Preload =>
  * @prop {number} bufferedSeconds - Read-only: timeline end of the audio received so far, in seconds.
  * @prop {number} bufferProgress - Read-only: 0..1 toward the start threshold (1 once playback may start).
  * @prop {PlayerError|null} error - Read-only: the error that put the player in `error` (code, fatal, status, detail, retryAfterMs, cause), else null.
- * @prop {PlayerTiming} timing - Read-only: `performance.now()` marks of the current load: playRequested, peerCreated, offerCreated, offerSent, answerReceived, iceConnected, channelOpen, metadata, startSent, firstChunk, firstDecoded, playing, complete.
+ * @prop {PlayerTiming} timing - Read-only: `performance.now()` marks of the current load: playRequested, peerCreated, offerCreated, offerSent, answerReceived, iceConnected, channelOpen, metadata, startSent, firstChunk, streamChunk, firstDecoded, playing, complete.
  * @prop {PlayerStats} stats - Read-only: bytesReceived, reconnects, discontinuities, illegalTransitions.
  * @prop {PlayerMemory} memory - Read-only: audio held right now: compressedBytes (received, not yet decoded), pcmBytes (decoded, not yet played).
  *

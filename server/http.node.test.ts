@@ -9,7 +9,7 @@ import { readFile, symlink, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { HTTP_ERROR_CODES, parseErrorBody, type TrackInfo } from '../components/protocol';
+import { HTTP_ERROR_CODES, MAX_PRELOAD_BYTES, parseErrorBody, type TrackInfo } from '../components/protocol';
 import { fakeMp3, sha256, tempLibrary, type TempLibrary } from './testing/fixtures';
 import { startTestServer, type TestServer } from './testing/in-process-server';
 import { makeOfferSdp, streamTrack } from './testing/wrtc-client';
@@ -191,6 +191,10 @@ test('POST /api/offer: field errors name the field', async () => {
   await expectError(await post(offerBody({ offset: 1.5 })), 400, 'BAD_OFFSET');
   await expectError(await post(offerBody({ offset: track.length })), 400, 'BAD_OFFSET');
   await expectError(await post(offerBody({ deferStart: 'yes' })), 400, 'BAD_REQUEST');
+  await expectError(await post(offerBody({ deferStart: true, preloadBytes: -1 })), 400, 'BAD_REQUEST');
+  await expectError(await post(offerBody({ deferStart: true, preloadBytes: 1.5 })), 400, 'BAD_REQUEST');
+  await expectError(await post(offerBody({ deferStart: true, preloadBytes: MAX_PRELOAD_BYTES + 1 })), 400, 'BAD_REQUEST');
+  await expectError(await post(offerBody({ preloadBytes: 1024 })), 400, 'BAD_REQUEST'); // only with deferStart
 });
 
 test('POST /api/offer: hostile src values are refused, none reaches a file outside the library', async () => {

@@ -143,6 +143,56 @@ test('deferStart: metadata on open, no bytes until start, then the stream from t
   await noPeersLeft();
 });
 
+test('preloadBytes: metadata, the preview, nothing more until start, then the rest after the preview', async () => {
+  const client = new TestClient(server.url, { src: 's300000.mp3', deferStart: true, preloadBytes: 100_000 });
+  try {
+    await client.connect();
+    await client.until(() => client.bytes().length >= 100_000);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    assert.equal(client.result.metadata?.preloadBytes, 100_000);
+    assert.equal(client.bytes().length, 100_000, 'only the preview before start');
+    assert.deepEqual(client.result.chunks.map((chunk) => chunk.byteLength), [MAX_CHUNK_SIZE, 100_000 - MAX_CHUNK_SIZE]);
+    client.send({ type: 'start' });
+    client.send({ type: 'start' }); // a repeated start is harmless
+    const result = await client.done;
+    assert.equal(result.ended, 'complete');
+    assert.equal(sha256(client.bytes()), sha256(files.get('s300000.mp3')!));
+  } finally {
+    client.close();
+  }
+  await noPeersLeft();
+});
+
+test('preloadBytes: a start sent at once still gets the preview first, then the rest, in order', async () => {
+  const client = new TestClient(server.url, { src: 's300000.mp3', deferStart: true, preloadBytes: 200_000, offset: 1000 });
+  try {
+    await client.connect();
+    await client.until(() => client.result.metadata !== undefined);
+    client.send({ type: 'start' });
+    const result = await client.done;
+    assert.equal(result.ended, 'complete');
+    assert.equal(result.metadata?.preloadBytes, 200_000);
+    assert.equal(sha256(client.bytes()), sha256(files.get('s300000.mp3')!.subarray(1000)));
+  } finally {
+    client.close();
+  }
+  await noPeersLeft();
+});
+
+test('preloadBytes beyond the end of the file: the preview is the whole file, then complete without a start', async () => {
+  const client = new TestClient(server.url, { src: 's1000.mp3', deferStart: true, preloadBytes: 65536 });
+  try {
+    await client.connect();
+    const result = await client.done;
+    assert.equal(result.ended, 'complete');
+    assert.equal(result.metadata?.preloadBytes, 1000);
+    assert.equal(sha256(client.bytes()), sha256(files.get('s1000.mp3')!));
+  } finally {
+    client.close();
+  }
+  await noPeersLeft();
+});
+
 test('deferStart without a start in time ends with IDLE_TIMEOUT; a bad message with BAD_MESSAGE', async () => {
   const idle = new TestClient(server.url, { src: 's1000.mp3', deferStart: true });
   const bad = new TestClient(server.url, { src: 's1000.mp3', deferStart: true });

@@ -151,6 +151,50 @@ describe('StreamConnection (real server, real WebRTC)', function () {
     expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(70000)));
   });
 
+  it('preloadBytes: the preview arrives before start(), the stream continues after it', async () => {
+    const { connection, recorder } = connect({ deferStart: true, preloadBytes: 70_000, stallTimeoutMs: 300 });
+    recorder.watch(connection);
+    const metadata = await connection.open();
+    expect(original.byteLength).to.be.greaterThan(70_000);
+    expect(metadata.preloadBytes).to.equal(70_000);
+    await waitFor('the preview', () => connection.nextOffset === 70_000);
+    await sleep(400); // nothing more, and no stall, while waiting for start()
+    expect(connection.state).to.equal('open');
+    expect(recorder.calls).to.deep.equal(['metadata', 'chunk', 'chunk']);
+    expect(recorder.states.slice(1)).to.deep.equal(['open', 'open']);
+    expect(connection.timing.streamChunk).to.equal(undefined);
+    expect(() => connection.start(0)).to.throw(RangeError, /preview ends at 70000/);
+    connection.start();
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(recorder.offsets.slice(0, 3)).to.deep.equal([0, 65536, 70_000]);
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original));
+    expect(connection.timing.streamChunk).to.be.greaterThan(connection.timing.firstChunk!);
+  });
+
+  it('preloadBytes: start() before the preview is in continues after it, byte-exact', async () => {
+    const { connection, recorder } = connect({ deferStart: true, preloadBytes: 70_000, offset: 5000 });
+    await connection.open();
+    connection.start();
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(5000)));
+  });
+
+  it('preloadBytes past the end: the whole file arrives before start(), which is then a no-op', async () => {
+    const { connection, recorder } = connect({ deferStart: true, preloadBytes: 65536, offset: original.byteLength - 1000 });
+    const metadata = await connection.open();
+    expect(metadata.preloadBytes).to.equal(1000);
+    expect((await recorder.ended).kind).to.equal('complete');
+    expect(connection.state).to.equal('complete');
+    expect(() => connection.start()).not.to.throw();
+    expect(await sha256(recorder.bytes)).to.equal(await sha256(original.subarray(original.byteLength - 1000)));
+  });
+
+  it('preloadBytes misuse is refused before anything is sent', () => {
+    expect(() => connect({ preloadBytes: 1024 })).to.throw(RangeError, /deferStart/);
+    expect(() => connect({ deferStart: true, preloadBytes: -1 })).to.throw(RangeError);
+    expect(() => connect({ deferStart: true, preloadBytes: 10 * 1024 * 1024 })).to.throw(RangeError);
+  });
+
   it('start() misuse is a clear error; start() after the end is a no-op', async () => {
     const streaming = connect();
     expect(() => streaming.connection.start()).to.throw(/deferStart/);

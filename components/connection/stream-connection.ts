@@ -12,6 +12,7 @@
  */
 import { PlayerError, type PlayerErrorCode } from '../errors.js';
 import {
+  MAX_PRELOAD_BYTES,
   ProtocolError,
   encodeMessage,
   isRetryableStreamError,
@@ -39,7 +40,8 @@ export type ConnectionMark =
   | 'peerConnected'
   | 'channelOpen'
   | 'metadata'
-  | 'firstChunk'
+  | 'firstChunk' // the first binary message (on a preview connection: before start)
+  | 'streamChunk' // the first binary message of the stream proper: after start, past any preview
   | 'complete';
 
 /**
@@ -58,6 +60,11 @@ export interface StreamConnectionOptions {
   offset?: number;
   /** Receive metadata, then wait for {@link StreamConnection.start} before the first chunk. */
   deferStart?: boolean;
+  /**
+   * With deferStart: ask for this many bytes right after the metadata, before start() (the
+   * protocol's `preloadBytes`; they arrive as ordinary `chunk` calls). Default 0.
+   */
+  preloadBytes?: number;
   /** Default [] (no STUN/TURN): the server is reached through its host candidates. */
   iceServers?: RTCIceServer[];
   /** Default 10000. */
@@ -118,6 +125,8 @@ export class StreamConnection {
   #metadata: MetadataMessage | undefined;
   /** Offset a deferStart stream was started from. */
   #startedFrom: number | undefined;
+  /** First byte after the preview (the metadata's preloadBytes); the requested offset when none. */
+  #previewEnd: number;
 
   #pc: RTCPeerConnection | undefined;
   #channel: RTCDataChannel | undefined;
@@ -143,6 +152,12 @@ export class StreamConnection {
     this.#listener = listener;
     this.#requestedOffset = offset;
     this.#nextOffset = offset;
+    this.#previewEnd = offset;
+    const preload = options.preloadBytes ?? 0;
+    if (!Number.isSafeInteger(preload) || preload < 0 || preload > MAX_PRELOAD_BYTES) {
+      throw new RangeError(`preloadBytes must be an integer in [0, ${MAX_PRELOAD_BYTES}], got ${preload}`);
+    }
+    if (preload > 0 && !options.deferStart) throw new RangeError('preloadBytes needs deferStart');
   }
 
   /** First byte of the file not yet received: where a new connection resumes. */
@@ -192,9 +207,10 @@ export class StreamConnection {
 
   /**
    * On a `deferStart` connection, after metadata: ask the server to send the chunks, from
-   * `offset` (default: the offset of this connection). No-op once the connection has ended, and
-   * when repeated with the same offset. Throws on misuse (not deferStart, before metadata, an
-   * offset outside the file, a second start from elsewhere).
+   * `offset` (default: the offset of this connection, or right after its preview). No-op once the
+   * connection has ended, and when repeated with the same offset. Throws on misuse (not
+   * deferStart, before metadata, an offset outside the file, a second start from elsewhere, an
+   * offset other than the preview's end on a connection with a preview).
    */
   start(offset?: number): void {
     if (this.#state === 'closed' || this.#state === 'complete') return;
@@ -204,7 +220,17 @@ export class StreamConnection {
     if (this.#state !== 'open' || !this.#metadata || !this.#channel) {
       throw new Error(`start() needs an open connection waiting to start (state: ${this.#state})`);
     }
-    const from = offset ?? this.#nextOffset;
+    const preview = this.#previewEnd > this.#requestedOffset;
+    if (preview && offset !== undefined && offset !== this.#previewEnd) {
+      throw new RangeError(`start offset ${offset}: this connection's preview ends at ${this.#previewEnd}, the stream continues there`);
+    }
+    const from = offset ?? (preview ? this.#previewEnd : this.#nextOffset);
+    if (preview && from === this.#metadata.totalSize) {
+      // The preview is the whole rest of the file: `complete` follows it, nothing to ask for.
+      this.#startedFrom = from;
+      this.#beginStreaming();
+      return;
+    }
     if (!Number.isSafeInteger(from) || from < 0 || (from > 0 && from >= this.#metadata.totalSize)) {
       throw new RangeError(`start offset ${from} is outside the file (0..${this.#metadata.totalSize - 1})`);
     }
@@ -214,7 +240,8 @@ export class StreamConnection {
       this.#fail(new PlayerError('CONNECTION_LOST', 'the data channel closed before the stream could start', { cause: error }));
       return;
     }
-    this.#nextOffset = from;
+    // With a preview, its chunks still in flight come first: the count goes on from them.
+    if (!preview) this.#nextOffset = from;
     this.#startedFrom = from;
     this.#beginStreaming();
   }
@@ -311,6 +338,7 @@ export class StreamConnection {
         src,
         ...(this.#requestedOffset > 0 ? { offset: this.#requestedOffset } : {}),
         ...(deferStart ? { deferStart: true } : {}),
+        ...(this.#options.preloadBytes ? { preloadBytes: this.#options.preloadBytes } : {}),
       },
       { timeoutMs: this.#options.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS, signal: this.#signaling.signal },
     );
@@ -392,14 +420,15 @@ export class StreamConnection {
   #onChunk(bytes: Uint8Array): void {
     const metadata = this.#metadata;
     if (!metadata) return this.#protocolError('a binary chunk arrived before the metadata');
-    if (this.#state !== 'streaming') return this.#protocolError('a binary chunk arrived before start');
     const fileOffset = this.#nextOffset;
     const end = fileOffset + bytes.byteLength;
+    if (this.#state !== 'streaming' && end > this.#previewEnd) return this.#protocolError('a binary chunk arrived before start');
     if (end > metadata.totalSize) {
       return this.#protocolError(`chunk at byte ${fileOffset} of ${bytes.byteLength} bytes runs past the file's ${metadata.totalSize} bytes`);
     }
     this.#nextOffset = end;
     if (this.#timing.firstChunk === undefined) this.#mark('firstChunk');
+    if (this.#timing.streamChunk === undefined && end > this.#previewEnd) this.#mark('streamChunk');
     this.#listener.chunk(bytes, fileOffset);
   }
 
@@ -431,6 +460,11 @@ export class StreamConnection {
     if (metadata.offset !== this.#requestedOffset) {
       return this.#protocolError(`metadata says the stream starts at byte ${metadata.offset}, but byte ${this.#requestedOffset} was asked for`);
     }
+    const preview = metadata.preloadBytes ?? 0;
+    if (preview > (this.#options.preloadBytes ?? 0)) {
+      return this.#protocolError(`metadata announces a preview of ${preview} bytes, but ${this.#options.preloadBytes ?? 0} were asked for`);
+    }
+    this.#previewEnd = this.#requestedOffset + preview;
     this.#metadata = metadata;
     this.#mark('metadata');
     clearTimeout(this.#openTimer);

@@ -23,7 +23,7 @@ import { launchChromium, openRunPage, rendererRssKb, treeCpuMs } from './browser
 import { runLoadSection, type LoadResult } from './load/load-bench.js';
 import { prepareMedia, DECODE_SECONDS, type BenchMedia } from './media.js';
 import { formatNumber, formatSummary, markdownTable, ratio, summarize } from './stats.js';
-import { startTimingProxy } from './timing-proxy.js';
+import { bytesBefore, startTimingProxy } from './timing-proxy.js';
 import { parseArgs, USAGE, UsageError, type Section } from './cli.js';
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -98,6 +98,7 @@ const START_CASES: StartCase[] = [
   { id: 'native-cold', label: 'native `<audio preload=none>`', player: 'native', preload: 'none' },
   { id: 'ours-cold', label: 'ours preload=none, buffer-seconds default (10)', player: 'ours', preload: 'none' },
   { id: 'ours-cold-small', label: `ours preload=none, buffer-seconds=${SMALL_BUFFER_SECONDS}`, player: 'ours', preload: 'none', bufferSeconds: SMALL_BUFFER_SECONDS },
+  { id: 'native-metadata', label: 'native `<audio preload=metadata>` after loadedmetadata', player: 'native', preload: 'metadata' },
   { id: 'ours-metadata', label: 'ours preload=metadata (default attributes)', player: 'ours', preload: 'metadata' },
   { id: 'native-warm', label: 'native `<audio preload=auto>` after canplaythrough', player: 'native', preload: 'auto' },
   { id: 'ours-warm', label: 'ours preload=auto after `ready`', player: 'ours', preload: 'auto' },
@@ -107,6 +108,8 @@ interface StartSample {
   audibleMs: number;
   playingMs: number;
   firstChunkMs: number;
+  /** Audio bytes in the page before play() (native: sent by the proxy; ours: the element's stats). */
+  bytesBeforePlay: number;
   timing: Record<string, number>;
 }
 
@@ -140,24 +143,28 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
       }
       for (const startCase of START_CASES) {
         const sample = await attempt('startup', `${startCase.id} run ${run + 1}`, async () => {
+          const pageOpenedEpochMs = performance.timeOrigin + performance.now();
           const runPage = await openRunPage(browser, proxy.url + page.pagePath);
           try {
             if (startCase.player === 'native') {
-              const result = await runPage.call('nativeStart', { src: media.demo, preload: startCase.preload === 'auto' ? 'auto' : 'none' });
-              // First byte of the first /media/ response the proxy sent after play() (cold), or
-              // after page load (warm: the bytes were already there, so 0).
-              const response = proxy.media.find((entry) => entry.requestEpochMs >= result.playEpochMs - 1 && entry.firstByteEpochMs !== undefined);
-              const firstChunkMs = startCase.preload === 'auto' ? 0 : response ? response.firstByteEpochMs! - result.playEpochMs : Number.NaN;
+              const result = await runPage.call('nativeStart', { src: media.demo, preload: startCase.preload });
+              const pageMedia = proxy.media.filter((entry) => entry.requestEpochMs >= pageOpenedEpochMs);
+              const bytesBeforePlay = pageMedia.reduce((sum, entry) => sum + bytesBefore(entry, result.playEpochMs), 0);
+              // First byte in the page after play(): of the first /media/ response the proxy sent
+              // after play(), or, when bytes were fetched before (metadata, auto), of those: 0.
+              const response = pageMedia.find((entry) => entry.requestEpochMs >= result.playEpochMs - 1 && entry.firstByteEpochMs !== undefined);
+              const firstChunkMs = bytesBeforePlay > 0 ? 0 : response ? response.firstByteEpochMs! - result.playEpochMs : Number.NaN;
               if (!Number.isFinite(firstChunkMs)) throw new Error('the proxy saw no /media/ response after play()');
-              return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, timing: {} };
+              return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, bytesBeforePlay, timing: {} };
             }
             const result = await runPage.call('oursStart', {
               src: media.demo,
               preload: startCase.preload,
               ...(startCase.bufferSeconds !== undefined ? { bufferSeconds: startCase.bufferSeconds } : {}),
             });
-            const firstChunkMs = startCase.preload === 'auto' ? 0 : (result.timing.firstChunk ?? Number.NaN);
-            return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, timing: result.timing };
+            // Bytes already in the page at play() (auto, metadata's preview): 0, as for native.
+            const firstChunkMs = (result.bytesBeforePlay ?? 0) > 0 ? 0 : (result.timing.firstChunk ?? Number.NaN);
+            return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, bytesBeforePlay: result.bytesBeforePlay ?? 0, timing: result.timing };
           } finally {
             await runPage.close();
           }
@@ -175,20 +182,23 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const rows = START_CASES.map((c) => {
     const audible = summaryOf(c.id, (s) => s.audibleMs);
     const firstChunk = summaryOf(c.id, (s) => s.firstChunkMs);
+    const bytesBeforePlay = summaryOf(c.id, (s) => s.bytesBeforePlay);
     return [
       c.label,
       String(audible.n),
+      Number.isFinite(bytesBeforePlay.median) ? `${Math.round(bytesBeforePlay.median / 1024)} KiB` : '–',
       c.preload === 'auto' ? '(preloaded)' : formatSummary(firstChunk),
       formatSummary(summaryOf(c.id, (s) => s.playingMs)),
       formatSummary(audible),
-      c.player === 'native' ? '1.00×' : ratio(audible, summaryOf(nativeOf(c), (s) => s.audibleMs)),
+      c.id === nativeOf(c) ? '1.00×' : ratio(audible, summaryOf(nativeOf(c), (s) => s.audibleMs)),
     ];
   });
   let markdown = `### Start-up, ms after \`play()\` — median (p95), ${runs} runs each, interleaved, fresh page per run\n\n`;
-  markdown += markdownTable(['case', 'n', 'first audio byte in page¹', '`playing` event', 'first audible sample²', 'audible ours/native'], rows);
+  markdown += markdownTable(['case', 'n', 'audio bytes before play()³', 'first audio byte in page¹', '`playing` event', 'first audible sample²', 'audible ours/native'], rows);
   markdown +=
     '\n\n¹ ours: the element\'s `timing.firstChunk`; native: the first body byte of the `/media/` response, timestamped by a pass-through proxy (the page has no event for it).\n' +
-    '² first |x| > 1e-3 reaching the output device (output tap on everything connected to the AudioContext destination, `getOutputTimestamp()`); native is routed through `createMediaElementSource`. The AudioContext is created and running before `play()` for both.\n';
+    '² first |x| > 1e-3 reaching the output device (output tap on everything connected to the AudioContext destination, `getOutputTimestamp()`); native is routed through `createMediaElementSource`. The AudioContext is created and running before `play()` for both.\n' +
+    '³ median; native: `/media/` body bytes the proxy sent to the page before play(); ours: the element\'s `stats.bytesReceived` at play(). Rows with bytes before play() show 0 in column ¹ for native.\n';
 
   // Where our set-up time goes: step durations from the element's `timing` marks (+ the server's
   // Server-Timing for its answer and gathering wait, + the tap's first audible sample).
@@ -205,7 +215,8 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['ICE connectivity (→ iceConnected)', (t) => step(t, 'iceConnected', 'remoteDescriptionSet')],
     ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
     ['metadata message', (t) => step(t, 'metadata', 'channelOpen')],
-    ['first chunk (after metadata, or after start on a pre-connection)', (t) => step(t, 'firstChunk', t.startSent !== undefined ? 'startSent' : 'metadata')],
+    ['first chunk (after metadata; preview: its first chunk after metadata)', (t) => step(t, 'firstChunk', 'metadata')],
+    ['`start` (held back until the engine plays) → first chunk after the preview (`streamChunk`)', (t) => step(t, 'streamChunk', 'startSent')],
     ['first decoded block', (t) => step(t, 'firstDecoded', 'firstChunk')],
     ['→ playing (start rule, engine start)', (t) => step(t, 'playing', t.firstDecoded !== undefined && t.firstDecoded > 0 ? 'firstDecoded' : 'playRequested')],
     ['→ first audible at the output (tap)', (t) => step(t, 'audible', 'playing')],

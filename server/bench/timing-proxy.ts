@@ -15,6 +15,18 @@ export interface MediaResponseTiming {
   status: number;
   requestEpochMs: number;
   firstByteEpochMs: number | undefined;
+  /** Body bytes passed to the browser, with when: (epoch ms, cumulative bytes) per data event. */
+  progress: [number, number][];
+}
+
+/** Body bytes of `entry` the browser had been sent before `epochMs`. */
+export function bytesBefore(entry: MediaResponseTiming, epochMs: number): number {
+  let bytes = 0;
+  for (const [at, total] of entry.progress) {
+    if (at >= epochMs) break;
+    bytes = total;
+  }
+  return bytes;
 }
 
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -33,7 +45,7 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
   const media: MediaResponseTiming[] = [];
   const server = http.createServer((request, response) => {
     const entry: MediaResponseTiming | undefined = request.url?.startsWith('/media/')
-      ? { path: request.url, range: request.headers.range, status: 0, requestEpochMs: epochNow(), firstByteEpochMs: undefined }
+      ? { path: request.url, range: request.headers.range, status: 0, requestEpochMs: epochNow(), firstByteEpochMs: undefined, progress: [] }
       : undefined;
     if (entry) media.push(entry);
     const forward = http.request(
@@ -43,6 +55,11 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
         if (entry) {
           entry.status = upstreamResponse.statusCode ?? 0;
           upstreamResponse.once('data', () => (entry.firstByteEpochMs = epochNow()));
+          let total = 0;
+          upstreamResponse.on('data', (data: Buffer) => {
+            total += data.byteLength;
+            entry.progress.push([epochNow(), total]);
+          });
         }
         upstreamResponse.pipe(response);
       },

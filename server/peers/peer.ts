@@ -208,6 +208,7 @@ export class Peer {
       offset: request.offset ?? 0,
       chunkSize,
       deferStart: request.deferStart === true,
+      preloadBytes: request.preloadBytes ?? 0,
       pacing,
       duration,
       deferStartIdleMs: timeouts.deferStartIdleMs,

@@ -42,6 +42,8 @@ export interface StreamSessionOptions {
   offset: number;
   chunkSize: number;
   deferStart: boolean;
+  /** With deferStart: bytes from `offset` sent right after the metadata, before `start` (the preview). */
+  preloadBytes?: number;
   pacing: PacingConfig;
   /** Seconds, if known when the channel opens. */
   duration: () => number | undefined;
@@ -78,6 +80,10 @@ export class StreamSession {
   private pausedTimer: NodeJS.Timeout | undefined;
   /** Wakes the run loop held by a pause (on resume, stop or failure). */
   private wake: (() => void) | undefined;
+  /** First byte after the preview: where a `start` without an offset begins. */
+  private previewEnd = 0;
+  /** The preview being sent; `start` waits for it, so the stream's bytes follow it in order. */
+  private previewing: Promise<boolean> | undefined;
 
   constructor(private readonly options: StreamSessionOptions) {}
 
@@ -110,12 +116,23 @@ export class StreamSession {
     };
     const duration = this.options.duration();
     if (duration !== undefined) metadata.duration = duration;
+    const preview = this.options.deferStart ? Math.min(this.options.preloadBytes ?? 0, this.size - offset) : 0;
+    if (preview > 0) metadata.preloadBytes = preview;
+    this.previewEnd = offset + preview;
     if (!this.send(encodeMessage(metadata))) return;
     this.metadataSent = true;
     if (!this.options.deferStart) return this.begin(offset);
     this.idleTimer = setTimeout(() => {
       if (this.startedFrom === undefined) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
     }, this.options.deferStartIdleMs);
+    if (preview > 0) {
+      this.previewing = this.sendRange(offset, this.previewEnd, false).catch(() => {
+        void this.fail('READ_FAILED', 'streaming failed');
+        return false;
+      });
+      // A preview that holds the whole rest of the file is the whole stream.
+      if (this.previewEnd === this.size && (await this.previewing)) await this.finish();
+    }
   }
 
   /** A message from the client: `start` on a deferred channel, `pause`/`resume` on any. */
@@ -139,9 +156,17 @@ export class StreamSession {
       return void this.fail('BAD_MESSAGE', 'the stream has already started');
     }
     if (this.handle === undefined) return void this.fail('BAD_MESSAGE', '"start" before metadata');
-    const offset = requested ?? this.options.offset;
+    const offset = requested ?? this.previewEnd;
+    if (this.previewEnd === this.size && requested === undefined) return; // the preview was the whole stream
     if (offset >= this.size) return void this.fail('BAD_MESSAGE', `start offset must be below ${this.size}`);
-    this.begin(offset);
+    const previewing = this.previewing;
+    if (previewing === undefined) return this.begin(offset);
+    // Mark it started now (a repeated start is recognised), stream once the preview is out.
+    this.startedFrom = offset;
+    clearTimeout(this.idleTimer);
+    void previewing.then((sent) => {
+      if (sent && !this.stopped) this.begin(offset);
+    });
   }
 
   /** Stops sending and releases the file; safe to call at any time, more than once. */
@@ -200,54 +225,13 @@ export class StreamSession {
   }
 
   private async run(offset: number): Promise<void> {
-    const { chunkSize, pacing, faults } = this.options;
-    const startedAt = performance.now();
-    let lastSentAt = startedAt;
-    let position = offset;
-    let pending = this.read(position);
-    while (position < this.size) {
-      const result = await pending;
-      if (this.stopped) return;
-      if ('error' in result) return this.fail('READ_FAILED', 'reading the file failed');
-      const expected = Math.min(chunkSize, this.size - position);
-      if (result.bytes.byteLength < expected) return this.fail('FILE_CHANGED', 'the file shrank while streaming');
-      const next = position + expected;
-      // Read ahead while this chunk waits for room and its time slot.
-      pending = next < this.size ? this.read(next) : Promise.resolve({ bytes: new Uint8Array(0) });
-      const wait = pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now());
-      if (wait > 0) await delay(wait);
-      // Flow control: hold this chunk while the client is paused. Pacing needs no reset after a
-      // resume: it spaces each chunk from the previous send, so time spent paused earns no credit
-      // (no catch-up burst), and the start-up burst is counted from the first chunk of the
-      // connection, so a resume never opens a new one.
-      if (this.paused) {
-        await this.whilePaused();
-        if (this.stopped) return;
-      }
-      try {
-        const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
-        if (!room) return this.stopped ? undefined : this.end('send-failed');
-      } catch (error) {
-        if (error instanceof FlowControlTimeout) return this.end('send-failed');
-        throw error;
-      }
-      if (!this.send(result.bytes)) return;
-      lastSentAt = performance.now();
-      this.bytesSent += expected;
-      position = next;
-      if (faults?.closeAfterBytes !== undefined && this.bytesSent >= faults.closeAfterBytes) {
-        // Let what was sent arrive, so the client holds at least closeAfterBytes: deterministic tests.
-        await this.drain(1000);
-        return this.end('fault');
-      }
-      if (faults?.stallAfterBytes !== undefined && this.bytesSent >= faults.stallAfterBytes) {
-        this.stopped = true; // keep the channel open, send nothing more
-        return;
-      }
-      // Yield to the event loop between sends even when the read was instant.
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    }
-    await pending;
+    if (!(await this.sendRange(offset, this.size, true))) return;
+    await this.finish();
+  }
+
+  /** Sends `complete`, waits for it to drain, ends the session. */
+  private async finish(): Promise<void> {
+    clearTimeout(this.idleTimer);
     if (this.stopped) return;
     if (!this.send(encodeMessage({ type: 'complete' }))) return;
     await this.drain(this.drainTimeoutMs());
@@ -255,10 +239,77 @@ export class StreamSession {
     this.end('complete');
   }
 
-  private read(position: number): Promise<ReadResult> {
+  /**
+   * Sends the file's bytes [offset, end) in chunks, flow-controlled (and paced when `paced`).
+   * True when all were sent; false when the session stopped or ended on the way.
+   */
+  private async sendRange(offset: number, end: number, paced: boolean): Promise<boolean> {
+    const { chunkSize, pacing, faults } = this.options;
+    const startedAt = performance.now();
+    let lastSentAt = startedAt;
+    let position = offset;
+    let pending = this.read(position, end);
+    while (position < end) {
+      const result = await pending;
+      if (this.stopped) return false;
+      if ('error' in result) {
+        await this.fail('READ_FAILED', 'reading the file failed');
+        return false;
+      }
+      const expected = Math.min(chunkSize, end - position);
+      if (result.bytes.byteLength < expected) {
+        await this.fail('FILE_CHANGED', 'the file shrank while streaming');
+        return false;
+      }
+      const next = position + expected;
+      // Read ahead while this chunk waits for room and its time slot.
+      pending = next < end ? this.read(next, end) : Promise.resolve({ bytes: new Uint8Array(0) });
+      const wait = paced ? pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now()) : 0;
+      if (wait > 0) await delay(wait);
+      // Flow control: hold this chunk while the client is paused. Pacing needs no reset after a
+      // resume: it spaces each chunk from the previous send, so time spent paused earns no credit
+      // (no catch-up burst), and the start-up burst is counted from the first chunk of the
+      // connection, so a resume never opens a new one.
+      if (this.paused) {
+        await this.whilePaused();
+        if (this.stopped) return false;
+      }
+      try {
+        const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
+        if (!room) {
+          if (!this.stopped) this.end('send-failed');
+          return false;
+        }
+      } catch (error) {
+        if (!(error instanceof FlowControlTimeout)) throw error;
+        this.end('send-failed');
+        return false;
+      }
+      if (!this.send(result.bytes)) return false;
+      lastSentAt = performance.now();
+      this.bytesSent += expected;
+      position = next;
+      if (faults?.closeAfterBytes !== undefined && this.bytesSent >= faults.closeAfterBytes) {
+        // Let what was sent arrive, so the client holds at least closeAfterBytes: deterministic tests.
+        await this.drain(1000);
+        this.end('fault');
+        return false;
+      }
+      if (faults?.stallAfterBytes !== undefined && this.bytesSent >= faults.stallAfterBytes) {
+        this.stopped = true; // keep the channel open, send nothing more
+        return false;
+      }
+      // Yield to the event loop between sends even when the read was instant.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    await pending;
+    return !this.stopped;
+  }
+
+  private read(position: number, end: number): Promise<ReadResult> {
     const handle = this.handle;
     if (handle === undefined) return Promise.resolve({ error: new Error('file closed') });
-    const length = Math.min(this.options.chunkSize, this.size - position);
+    const length = Math.min(this.options.chunkSize, end - position);
     const bytes = new Uint8Array(length);
     return handle.read(bytes, 0, length, position).then(
       ({ bytesRead }) => ({ bytes: bytesRead === length ? bytes : bytes.subarray(0, bytesRead) }),

@@ -18,6 +18,8 @@ export interface ClientOptions {
   src: string;
   offset?: number;
   deferStart?: boolean;
+  /** The offer's preloadBytes (with deferStart). */
+  preloadBytes?: number;
   clientId?: string;
   /** Rewrites the offer's a=max-message-size (to make the server use smaller chunks). */
   maxMessageSize?: number;
@@ -102,6 +104,7 @@ export class TestClient {
     const body: OfferRequest = { offer: { type: 'offer', sdp }, clientId: this.options.clientId ?? randomUUID(), src: this.options.src };
     if (this.options.offset !== undefined) body.offset = this.options.offset;
     if (this.options.deferStart !== undefined) body.deferStart = this.options.deferStart;
+    if (this.options.preloadBytes !== undefined) body.preloadBytes = this.options.preloadBytes;
     const response = await fetch(`${this.server}/api/offer`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

@@ -1,7 +1,7 @@
 // The element end to end: real server process, real WebRTC in Chromium, real audio output.
 import { expect } from '@open-wc/testing';
 import { sharedAudioContext } from '../../playback/audio-context.js';
-import { PlayerController } from '../../player-controller.js';
+import { PlayerController, PRELOAD_METADATA_BYTES } from '../../player-controller.js';
 import type { RtcAudioPlayer } from '../../rtc-audio-player.js';
 import {
   MUSIC,
@@ -107,16 +107,50 @@ describe('<rtc-audio-player> end to end', () => {
     expect(player.state).to.equal('playing');
   });
 
-  it('preload="metadata" pre-connects (idle, metadata received) and play() only sends start', async () => {
+  it('preload="metadata" pre-connects (idle, metadata and the preview received and decoded) and play() only sends start', async () => {
     ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2, preload: 'metadata' }));
-    await waitFor('the pre-connection', async () => (await activePeers(server)) === 1 && player!.timing.metadata !== undefined);
+    const offsets: [number, number][] = [];
+    player.controller.chunkObserver = (bytes, fileOffset) => offsets.push([fileOffset, bytes.byteLength]);
+    await waitFor('the pre-connection', async () => (await activePeers(server)) === 1 && player!.stats.bytesReceived === PRELOAD_METADATA_BYTES);
+    await waitFor('the preview decoded', () => player!.timing.firstDecoded !== undefined);
+    await sleep(300);
     expect(player.state).to.equal('idle');
-    expect(player.stats.bytesReceived).to.equal(0);
+    expect(player.stats.bytesReceived, 'the preview only, nothing more before play()').to.equal(PRELOAD_METADATA_BYTES);
+    expect(player.bufferedSeconds).to.be.greaterThan(1);
     await player.play();
     const t = player.timing;
     expect(t.startSent).to.be.a('number');
     expect(t.peerCreated!).to.be.lessThan(t.playRequested!);
-    expect(t.firstChunk!).to.be.greaterThan(t.startSent!);
+    expect(t.firstChunk!).to.be.lessThan(t.playRequested!);
+    expect(t.firstDecoded!).to.be.lessThan(t.playRequested!);
+    await waitFor('the stream after the preview', () => player!.timing.streamChunk !== undefined);
+    expect(player.timing.streamChunk!).to.be.greaterThan(t.startSent!);
+    // One contiguous stream from byte 0: the preview, then the rest right after it.
+    let expected = 0;
+    for (const [offset, length] of offsets) {
+      expect(offset).to.equal(expected);
+      expected += length;
+    }
+    expect(offsets[0]).to.deep.equal([0, PRELOAD_METADATA_BYTES]);
+    expect(expected).to.be.greaterThan(PRELOAD_METADATA_BYTES);
+  });
+
+  it('a cold play() gets a preview first and lets the rest come once playback can start', async () => {
+    ({ player } = mount({ src: MUSIC, server, bufferSeconds: 2 }));
+    const offsets: [number, number][] = [];
+    player.controller.chunkObserver = (bytes, fileOffset) => offsets.push([fileOffset, bytes.byteLength]);
+    await player.play();
+    const t = player.timing;
+    expect(t.startSent, 'the held-back start').to.be.a('number');
+    expect(t.firstChunk!).to.be.lessThan(t.startSent!);
+    await waitFor('the stream after the preview', () => player!.timing.streamChunk !== undefined);
+    expect(player.timing.streamChunk!).to.be.greaterThan(t.startSent!);
+    expect(offsets[0]).to.deep.equal([0, PRELOAD_METADATA_BYTES]);
+    let expected = 0;
+    for (const [offset, length] of offsets) {
+      expect(offset).to.equal(expected);
+      expected += length;
+    }
   });
 
   it('a track shorter than buffer-seconds starts once complete and plays to its end', async () => {
@@ -157,9 +191,11 @@ describe('<rtc-audio-player> end to end', () => {
       expect(await activePeers(idleServer)).to.equal(0);
       expect(player.state).to.equal('idle');
       expect(player.error).to.equal(null);
-      expect(player.stats.bytesReceived).to.equal(0);
+      expect(player.stats.bytesReceived, 'the preview').to.equal(PRELOAD_METADATA_BYTES);
       await player.play();
       expect(player.state).to.equal('playing');
+      // A new connection resumed after the preview.
+      await waitFor('bytes after the preview', () => player!.stats.bytesReceived > PRELOAD_METADATA_BYTES);
       player.remove();
       await waitFor('activePeers 0', async () => (await activePeers(idleServer)) === 0, 8000);
     } finally {

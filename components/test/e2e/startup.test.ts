@@ -51,7 +51,7 @@ describe('<rtc-audio-player> start-up (measured)', () => {
   }
 
   function report(label: string, runs: Run[], from: 'peerCreated' | 'playRequested'): Record<string, number> {
-    const marks = ['channelOpen', 'firstChunk', 'firstDecoded', 'playing'] as const;
+    const marks = ['channelOpen', 'firstChunk', 'streamChunk', 'firstDecoded', 'playing'] as const;
     const row: Record<string, number> = {};
     for (const mark of marks) row[mark] = median(runs.map((r) => r.timing[mark]! - r.timing[from]!));
     row.audible = median(runs.map((r) => r.audible - r.timing[from]!));
@@ -69,14 +69,18 @@ describe('<rtc-audio-player> start-up (measured)', () => {
     const coldRow = report('cold, buffer-seconds 10', cold, 'peerCreated');
     report('cold, buffer-seconds 10', cold, 'playRequested');
     const warmRow = report('preload=metadata, buffer-seconds 10', warm, 'playRequested');
-    // Causal order of what follows play() (a pre-connection's channel opened before it, by design).
+    // Causal order of what follows play(). A pre-connection's channel opened, and its preview
+    // arrived and was decoded, before it, by design; only the stream after the preview follows it.
     for (const row of [coldRow, warmRow]) {
-      expect(row.firstChunk).to.be.greaterThan(0);
       expect(row.firstDecoded).to.be.at.least(row.firstChunk!);
       expect(row.playing).to.be.at.least(row.firstDecoded!);
       expect(row.audible).to.be.at.least(row.playing!);
+      expect(row.streamChunk).to.be.greaterThan(0);
     }
     expect(coldRow.channelOpen).to.be.greaterThan(0);
+    expect(coldRow.firstChunk).to.be.greaterThan(0);
     expect(warmRow.channelOpen).to.be.lessThan(0);
+    expect(warmRow.firstChunk).to.be.lessThan(0);
+    expect(warmRow.firstDecoded).to.be.lessThan(0);
   });
 });

@@ -18,6 +18,7 @@ interface PlayerLike extends HTMLElement {
   stop(): void;
   readonly state: string;
   readonly timing?: Readonly<Record<string, unknown>>;
+  readonly stats?: Readonly<{ bytesReceived: number }>;
 }
 
 const AUDIBLE_THRESHOLD = 1e-3;
@@ -94,6 +95,8 @@ export interface StartResult {
   playingMs: number;
   /** The element's `timing`, each mark in ms relative to play() (ours only). */
   timing: Record<string, number>;
+  /** Audio bytes the element had received before play() (ours only; native: the proxy counts). */
+  bytesBeforePlay?: number;
 }
 
 async function measurePlay(tap: OutputTap, target: EventTarget, play: () => Promise<void>): Promise<Omit<StartResult, 'timing'>> {
@@ -106,7 +109,7 @@ async function measurePlay(tap: OutputTap, target: EventTarget, play: () => Prom
   return { playEpochMs, audibleMs: audible.pageTime - playAt, playingMs: (await playing) - playAt };
 }
 
-async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): Promise<StartResult> {
+async function nativeStart(options: { src: string; preload: 'none' | 'metadata' | 'auto' }): Promise<StartResult> {
   const tap = await makeTap();
   const audio = new Audio();
   audio.preload = options.preload;
@@ -115,6 +118,9 @@ async function nativeStart(options: { src: string; preload: 'none' | 'auto' }): 
   context.createMediaElementSource(audio).connect(context.destination);
   if (options.preload === 'auto') {
     await nextEvent(audio, 'canplaythrough', 20000);
+    await settle(300);
+  } else if (options.preload === 'metadata') {
+    if (audio.readyState < HTMLMediaElement.HAVE_METADATA) await nextEvent(audio, 'loadedmetadata', 20000);
     await settle(300);
   } else {
     await settle(COLD_SETTLE_MS);
@@ -156,6 +162,7 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
   } else {
     await settle(COLD_SETTLE_MS);
   }
+  const bytesBeforePlay = player.stats?.bytesReceived ?? 0;
   const result = await measurePlay(tap, player, () => player.play()).catch((error: unknown) => {
     // Say where the element got stuck, not only that it did.
     const failure = (player as PlayerLike & { error?: { code?: string; message?: string } | null }).error;
@@ -170,7 +177,7 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
   for (const metric of offerServerTiming()) timing[`server.${metric.name}`] = metric.duration;
   timing.audible = result.audibleMs + (result.playEpochMs - performance.timeOrigin - origin);
   player.stop();
-  return { ...result, timing };
+  return { ...result, timing, bytesBeforePlay };
 }
 
 async function throughputRtc(options: { src: string }): Promise<{ bytes: number; setupMs: number; streamMs: number }> {
