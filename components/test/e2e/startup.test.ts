@@ -43,6 +43,8 @@ describe('<rtc-audio-player> start-up (measured)', () => {
       const recorder = await tap!;
       const audible = await recorder.whenAudible();
       recorder.close();
+      // After a preview the stream proper may still be on its way when the first sample sounds.
+      await waitFor('the stream after start', () => player.timing.streamChunk !== undefined);
       return { timing: player.timing, audible: audible.pageTime };
     } finally {
       player.remove();
