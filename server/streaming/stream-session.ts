@@ -4,6 +4,7 @@
  * typed `error`. It owns the file handle and nothing else: when it is over it calls `onEnd` and
  * the peer that owns the channel decides how to close.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   encodeMessage,
@@ -15,6 +16,7 @@ import {
   type StreamErrorCode,
 } from '../../components/protocol';
 import type { AudioFile } from '../library/audio-library';
+import { chunkPool } from './chunk-pool';
 import { delay, FlowControlTimeout, waitForRoom, type BufferedChannel } from './flow-control';
 import { pacingDelay, type PacingConfig } from './pacer';
 
@@ -158,18 +160,25 @@ export class StreamSession {
     const startedAt = performance.now();
     let lastSentAt = startedAt;
     let position = offset;
-    let pending = this.read(position);
+    const waitBefore = (bytesSent: number, bytes: number) => pacingDelay(pacing, { bytesSent, startedAt, lastSentAt }, bytes, performance.now());
+    // The next chunk, read while the current one waited for room: only while the stream is unpaced.
+    let pending: Promise<ReadResult> | undefined;
     while (position < this.size) {
-      const result = await pending;
+      const expected = Math.min(chunkSize, this.size - position);
+      const wait = waitBefore(this.bytesSent, expected);
+      if (wait > 0) await delay(wait);
+      if (this.stopped) return;
+      // A paced chunk is read when its slot has come, not seconds ahead: hundreds of listeners
+      // would otherwise each hold a chunk's buffer, and a 64 KiB read from the page cache costs
+      // less than a trip through the thread pool and a second wake-up of the event loop.
+      const result = pending !== undefined ? await pending : wait > 0 ? this.readNow(position) : await this.read(position);
+      pending = undefined;
       if (this.stopped) return;
       if ('error' in result) return this.fail('READ_FAILED', 'reading the file failed');
-      const expected = Math.min(chunkSize, this.size - position);
       if (result.bytes.byteLength < expected) return this.fail('FILE_CHANGED', 'the file shrank while streaming');
       const next = position + expected;
-      // Read ahead while this chunk waits for room and its time slot.
-      pending = next < this.size ? this.read(next) : Promise.resolve({ bytes: new Uint8Array(0) });
-      const wait = pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now());
-      if (wait > 0) await delay(wait);
+      // Read ahead while this chunk waits for room, when the next one will not wait for its slot.
+      if (next < this.size && waitBefore(this.bytesSent + expected, Math.min(chunkSize, this.size - next)) === 0) pending = this.read(next);
       try {
         const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
         if (!room) return this.stopped ? undefined : this.end('send-failed');
@@ -178,6 +187,8 @@ export class StreamSession {
         throw error;
       }
       if (!this.send(result.bytes)) return;
+      // wrtc copied the bytes in send(): the buffer can serve the next chunk of any session.
+      chunkPool.release(result.bytes);
       lastSentAt = performance.now();
       this.bytesSent += expected;
       position = next;
@@ -193,7 +204,6 @@ export class StreamSession {
       // Yield to the event loop between sends even when the read was instant.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await pending;
     if (this.stopped) return;
     if (!this.send(encodeMessage({ type: 'complete' }))) return;
     await this.drain(this.drainTimeoutMs());
@@ -201,15 +211,28 @@ export class StreamSession {
     this.end('complete');
   }
 
+  /** Reads the chunk at `position` through the thread pool (unpaced streams overlap it with sending). */
   private read(position: number): Promise<ReadResult> {
     const handle = this.handle;
     if (handle === undefined) return Promise.resolve({ error: new Error('file closed') });
-    const length = Math.min(this.options.chunkSize, this.size - position);
-    const bytes = new Uint8Array(length);
-    return handle.read(bytes, 0, length, position).then(
-      ({ bytesRead }) => ({ bytes: bytesRead === length ? bytes : bytes.subarray(0, bytesRead) }),
+    const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, this.size - position));
+    return handle.read(bytes, 0, bytes.byteLength, position).then(
+      ({ bytesRead }) => ({ bytes: bytesRead === bytes.byteLength ? bytes : bytes.subarray(0, bytesRead) }),
       (error: unknown) => ({ error }),
     );
+  }
+
+  /** Reads the chunk at `position` on this thread (a paced chunk whose slot has come). */
+  private readNow(position: number): ReadResult {
+    const handle = this.handle;
+    if (handle === undefined) return { error: new Error('file closed') };
+    const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, this.size - position));
+    try {
+      const bytesRead = readSync(handle.fd, bytes, 0, bytes.byteLength, position);
+      return { bytes: bytesRead === bytes.byteLength ? bytes : bytes.subarray(0, bytesRead) };
+    } catch (error) {
+      return { error };
+    }
   }
 
   private send(data: string | Uint8Array): boolean {
