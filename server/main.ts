@@ -31,7 +31,7 @@ function configOrExit(): Config {
 const config = configOrExit();
 const startedAt = performance.now();
 const library = new AudioLibrary(config.audioDir);
-const peers: PeerService = config.peerProcess ? new PeerHost(config.maxPeers, log) : new PeerManager(config, library, log);
+const peers: PeerService = config.peerProcess ? new PeerHost(config.maxPeers, log, process.env, (file) => library.cachedDuration(file)) : new PeerManager(config, library, log);
 const faults = config.testHooks ? new FaultPlan() : undefined;
 if (faults) log.warn('RTC_TEST_HOOKS=1: test fault routes are enabled');
 const app = createApp({ config, library, peers, log, startedAt, ...(faults ? { faults } : {}) });

@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'puppeteer-core';
 import { projectRoot, startServer, type ServerProcess } from './server-process.js';
 import { buildBenchPage } from './build-page.js';
@@ -250,6 +251,10 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
 
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
+  // The server parses every track's duration when it starts (seconds of CPU on the bench library):
+  // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
+  await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
+  await sleep(1000);
   const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;

@@ -49,6 +49,8 @@ export class PeerHost implements PeerService {
     private readonly maxPeers: number,
     private readonly log: Logger,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Durations the HTTP process already knows, passed along so the peer process need not scan. */
+    private readonly durationOf: (file: AudioFile) => number | undefined = () => undefined,
   ) {
     this.last = { activePeers: 0, maxPeers, peersCreated: 0, peersClosed: 0, closeReasons: {} };
     this.spawn();
@@ -81,7 +83,8 @@ export class PeerHost implements PeerService {
     const id = this.nextId++;
     return new Promise<AcceptedOffer>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const message: HostMessage = { type: 'accept', id, request, file, ...(faults ? { faults } : {}) };
+      const duration = this.durationOf(file);
+      const message: HostMessage = { type: 'accept', id, request, file, ...(faults ? { faults } : {}), ...(duration !== undefined ? { duration } : {}) };
       child.send(message, (error) => {
         if (error && this.pending.delete(id)) reject(busy('the stream service is restarting'));
       });

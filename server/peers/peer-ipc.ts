@@ -5,7 +5,8 @@ import type { StreamFaults } from '../streaming/stream-session';
 import type { AcceptedOffer, PeerStats } from './peer-manager';
 
 export type HostMessage =
-  | { type: 'accept'; id: number; request: OfferRequest; file: AudioFile; faults?: StreamFaults }
+  /** `duration`: the file's seconds when the HTTP process knows them (it scans the library; we do not). */
+  | { type: 'accept'; id: number; request: OfferRequest; file: AudioFile; faults?: StreamFaults; duration?: number }
   | { type: 'close' };
 
 export type WorkerMessage =

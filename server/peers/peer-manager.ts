@@ -54,7 +54,7 @@ export class PeerManager {
   }
 
   /** Creates a peer for the offer and returns its answer; throws HttpError (503, 400, 500). */
-  async accept(request: OfferRequest, file: AudioFile, faults?: StreamFaults): Promise<AcceptedOffer> {
+  async accept(request: OfferRequest, file: AudioFile, faults?: StreamFaults, knownDuration?: number): Promise<AcceptedOffer> {
     if (this.shuttingDown) throw new HttpError(503, 'SERVER_BUSY', 'the server is shutting down', { 'Retry-After': '2' });
     if (this.peers.size >= this.config.maxPeers) {
       throw new HttpError(503, 'SERVER_BUSY', 'too many listeners right now', { 'Retry-After': '2' });
@@ -73,7 +73,7 @@ export class PeerManager {
         pausedIdleMs: config.pausedIdleMs,
         completeLingerMs: 5000,
       },
-      duration: () => library.cachedDuration(file),
+      duration: () => knownDuration ?? library.cachedDuration(file),
       ...(faults ? { faults } : {}),
       onClosed: (closed, reason) => this.closed(closed, reason),
     });

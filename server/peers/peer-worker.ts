@@ -15,8 +15,9 @@ const log = createLogger();
 const config = loadConfig();
 const library = new AudioLibrary(config.audioDir);
 const peers = new PeerManager(config, library, log);
-// Warm the duration cache so the first metadata can carry one.
-void library.list().catch(() => undefined);
+// No warm-up scan of the library here: the HTTP process scans it and sends each offer's duration
+// along. A second full scan (parsing every file) would compete with the first streams for the CPU
+// after every (re)start; a duration it did not know is read lazily, per file.
 
 function post(message: WorkerMessage): void {
   if (process.connected) process.send?.(message);
@@ -44,8 +45,8 @@ function closeAndExit(): Promise<void> {
 
 process.on('message', (message: HostMessage) => {
   if (message.type === 'close') return void closeAndExit();
-  const { id, request, file, faults } = message;
-  peers.accept(request, file, faults).then(
+  const { id, request, file, faults, duration } = message;
+  peers.accept(request, file, faults, duration).then(
     (accepted) => {
       post({ type: 'accepted', id, accepted });
       pushStats();

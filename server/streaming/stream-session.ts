@@ -4,6 +4,7 @@
  * typed `error`. It owns the file handle and nothing else: when it is over it calls `onEnd` and
  * the peer that owns the channel decides how to close.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import {
   encodeMessage,
@@ -16,6 +17,7 @@ import {
   type StreamErrorCode,
 } from '../../components/protocol';
 import type { AudioFile } from '../library/audio-library';
+import { chunkPool } from './chunk-pool';
 import { delay, FlowControlTimeout, waitForRoom, type BufferedChannel } from './flow-control';
 import { pacingDelay, type PacingConfig } from './pacer';
 
@@ -248,24 +250,15 @@ export class StreamSession {
     const startedAt = performance.now();
     let lastSentAt = startedAt;
     let position = offset;
-    let pending = this.read(position, end);
+    const waitBefore = (bytesSent: number, bytes: number) =>
+      paced ? pacingDelay(pacing, { bytesSent, startedAt, lastSentAt }, bytes, performance.now()) : 0;
+    // The next chunk, read while the current one waited for room: only while the stream is unpaced.
+    let pending: Promise<ReadResult> | undefined;
     while (position < end) {
-      const result = await pending;
-      if (this.stopped) return false;
-      if ('error' in result) {
-        await this.fail('READ_FAILED', 'reading the file failed');
-        return false;
-      }
       const expected = Math.min(chunkSize, end - position);
-      if (result.bytes.byteLength < expected) {
-        await this.fail('FILE_CHANGED', 'the file shrank while streaming');
-        return false;
-      }
-      const next = position + expected;
-      // Read ahead while this chunk waits for room and its time slot.
-      pending = next < end ? this.read(next, end) : Promise.resolve({ bytes: new Uint8Array(0) });
-      const wait = paced ? pacingDelay(pacing, { bytesSent: this.bytesSent, startedAt, lastSentAt }, expected, performance.now()) : 0;
+      const wait = waitBefore(this.bytesSent, expected);
       if (wait > 0) await delay(wait);
+      if (this.stopped) return false;
       // Flow control: hold this chunk while the client is paused. Pacing needs no reset after a
       // resume: it spaces each chunk from the previous send, so time spent paused earns no credit
       // (no catch-up burst), and the start-up burst is counted from the first chunk of the
@@ -274,6 +267,23 @@ export class StreamSession {
         await this.whilePaused();
         if (this.stopped) return false;
       }
+      // A paced chunk is read when its slot has come, not seconds ahead: hundreds of listeners
+      // would otherwise each hold a chunk's buffer, and a 64 KiB read from the page cache costs
+      // less than a trip through the thread pool and a second wake-up of the event loop.
+      const result = pending !== undefined ? await pending : wait > 0 ? this.readNow(position, end) : await this.read(position, end);
+      pending = undefined;
+      if (this.stopped) return false;
+      if ('error' in result) {
+        await this.fail('READ_FAILED', 'reading the file failed');
+        return false;
+      }
+      if (result.bytes.byteLength < expected) {
+        await this.fail('FILE_CHANGED', 'the file shrank while streaming');
+        return false;
+      }
+      const next = position + expected;
+      // Read ahead while this chunk waits for room, when the next one will not wait for its slot.
+      if (next < end && waitBefore(this.bytesSent + expected, Math.min(chunkSize, end - next)) === 0) pending = this.read(next, end);
       try {
         const room = await waitForRoom(this.options.channel, expected, HIGH_WATER_MARK, () => this.stopped, this.drainTimeoutMs());
         if (!room) {
@@ -286,6 +296,8 @@ export class StreamSession {
         return false;
       }
       if (!this.send(result.bytes)) return false;
+      // wrtc copied the bytes in send(): the buffer can serve the next chunk of any session.
+      chunkPool.release(result.bytes);
       lastSentAt = performance.now();
       this.bytesSent += expected;
       position = next;
@@ -302,19 +314,31 @@ export class StreamSession {
       // Yield to the event loop between sends even when the read was instant.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    await pending;
     return !this.stopped;
   }
 
+  /** Reads the chunk at `position` through the thread pool (unpaced streams overlap it with sending). */
   private read(position: number, end: number): Promise<ReadResult> {
     const handle = this.handle;
     if (handle === undefined) return Promise.resolve({ error: new Error('file closed') });
-    const length = Math.min(this.options.chunkSize, end - position);
-    const bytes = new Uint8Array(length);
-    return handle.read(bytes, 0, length, position).then(
-      ({ bytesRead }) => ({ bytes: bytesRead === length ? bytes : bytes.subarray(0, bytesRead) }),
+    const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, end - position));
+    return handle.read(bytes, 0, bytes.byteLength, position).then(
+      ({ bytesRead }) => ({ bytes: bytesRead === bytes.byteLength ? bytes : bytes.subarray(0, bytesRead) }),
       (error: unknown) => ({ error }),
     );
+  }
+
+  /** Reads the chunk at `position` on this thread (a paced chunk whose slot has come). */
+  private readNow(position: number, end: number): ReadResult {
+    const handle = this.handle;
+    if (handle === undefined) return { error: new Error('file closed') };
+    const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, end - position));
+    try {
+      const bytesRead = readSync(handle.fd, bytes, 0, bytes.byteLength, position);
+      return { bytes: bytesRead === bytes.byteLength ? bytes : bytes.subarray(0, bytesRead) };
+    } catch (error) {
+      return { error };
+    }
   }
 
   private send(data: string | Uint8Array): boolean {

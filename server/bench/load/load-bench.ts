@@ -96,6 +96,22 @@ async function startOurs(media: BenchMedia, listeners: number): Promise<Target> 
   return { url: server.url, pid: server.child.pid!, stop: () => server.stop() };
 }
 
+/**
+ * The server's stats once its memory stopped growing. "Listening" comes before the server is done
+ * starting (ours still loads its peer process then): a snapshot taken too early makes the idle
+ * base too small and every listener look dearer (seen: 249 vs 330 MiB idle for the same server).
+ */
+async function settledStats(pid: number, timeoutMs = 15_000): Promise<ProcessStats> {
+  const deadline = performance.now() + timeoutMs;
+  let last = processStats(pid);
+  for (;;) {
+    await sleep(1000);
+    const now = processStats(pid);
+    if (Math.abs(now.rssKb - last.rssKb) < 1024 || performance.now() > deadline) return now;
+    last = now;
+  }
+}
+
 function stopChild(child: ChildProcess, timeoutMs = 10000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -164,8 +180,7 @@ async function measure(kind: 'ours' | 'bare', listeners: number, options: LoadOp
   const target = kind === 'ours' ? await startOurs(options.media, listeners) : await startBare();
   let group: ListenerGroup | undefined;
   try {
-    await sleep(1000);
-    const idle = processStats(target.pid);
+    const idle = await settledStats(target.pid);
     const lifetimeMs = CONNECT_DEADLINE_MS + options.windowSeconds * 1000 + 30_000;
     options.log(`load ${kind} ${listeners}: connecting listeners`);
     group = spawnListeners(target, options.media.fiveMinutes, listeners, lifetimeMs);
