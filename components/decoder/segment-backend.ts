@@ -95,8 +95,9 @@ export class SegmentBackend implements DecodeBackend {
     const length = Math.min(framed, Math.max(buffer.length - skip, framed - frames[frames.length - 1]!.samples));
     const channels = Array.from({ length: this.#channelCount }, (_, c) => {
       const out = new Float32Array(length);
-      const source = buffer.getChannelData(Math.min(c, buffer.numberOfChannels - 1));
-      out.set(source.subarray(skip, skip + length));
+      // copyFromChannel copies straight from the buffer (no getChannelData view to materialise).
+      const available = Math.max(0, Math.min(length, buffer.length - skip));
+      if (available > 0) buffer.copyFromChannel(out.subarray(0, available), Math.min(c, buffer.numberOfChannels - 1), skip);
       return out;
     });
     this.#callbacks.output({ channels, sampleRate: this.#sampleRate });
