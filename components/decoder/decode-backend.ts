@@ -35,9 +35,10 @@ export interface DecodeBackend {
 export function canBatch(decoding: TrackDecoding): boolean {
   if (decoding.kind !== 'webcodecs') return true;
   const { codec, description } = decoding.config;
-  // Not MP3: Chromium accepts several MP3 frames in one chunk and outputs the right number of
-  // samples, but silent ones (measured, Chromium 156).
-  if (codec === 'opus') return true; // joined into 120 ms packets, see opus-packets.ts
+  // Not MP3 (Chromium 156 rejects a multi-frame chunk: "mpa: invalid packet length"), not FLAC
+  // (a multi-frame chunk crashed the renderer): those hand over to decodeAudioData segments.
+  // Opus: joined into 120 ms packets, see opus-packets.ts.
+  if (codec === 'opus') return true;
   return codec.startsWith('mp4a.') && description === undefined;
 }
 

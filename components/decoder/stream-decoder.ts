@@ -37,8 +37,10 @@ export interface StreamDecoderOptions {
   /**
    * 'auto' (default): WebCodecs wherever the browser has the codec; MP3 without it goes to
    * mpg123 (WASM worker), anything else without it to decodeAudioData on frame-aligned segments.
-   * WebCodecs comes first for MP3 too: same CPU per minute as mpg123 here, and no worker hop
-   * before the first samples (the mpg123 round trip cost 50-100 ms of start-up).
+   * WebCodecs comes first for MP3 too: no worker hop before the first samples (the mpg123 round
+   * trip cost 50-100 ms of start-up). MP3 and FLAC then hand over to decodeAudioData segments
+   * after 0.4 s (see HANDOVER_CODECS).
+   * 'webcodecs' keeps WebCodecs for the whole stream.
    * The others force one path (tests, comparisons): 'webcodecs', 'mpg123' (MP3 only), 'segments'.
    */
   decoder?: 'auto' | 'webcodecs' | 'mpg123' | 'segments';
