@@ -58,11 +58,23 @@ export class CodecParserSource implements FrameSource {
 
   push(input: Uint8Array): void {
     if (this.#failed) return;
-    this.#feed(this.#holdBackTail(input));
+    if (this.#format !== 'mpeg') return this.#feed(input);
+    // Keeps the last 128 bytes back until end() (where an MP3's ID3v1 tag would be), without
+    // copying the chunk: the held tail goes in first, then the chunk up to its own last 128 bytes.
+    const held = this.#tail;
+    if (input.length >= ID3V1_LENGTH) {
+      this.#feed(held);
+      this.#tail = input.slice(input.length - ID3V1_LENGTH);
+      this.#feed(input.subarray(0, input.length - ID3V1_LENGTH));
+    } else {
+      const all = concatBytes(held, input);
+      this.#tail = all.slice(Math.max(0, all.length - ID3V1_LENGTH));
+      this.#feed(all.subarray(0, all.length - this.#tail.length));
+    }
   }
 
   #feed(bytes: Uint8Array): void {
-    if (bytes.length === 0) return;
+    if (bytes.length === 0 || this.#failed) return;
     this.#bytesIn += bytes.length;
     if (this.#format === 'flac' && this.#flacHead.length < 42) {
       const head = new Uint8Array(Math.min(42, this.#flacHead.length + bytes.length));
@@ -99,15 +111,6 @@ export class CodecParserSource implements FrameSource {
     silent.set(last.data.subarray(0, 4));
     silent[1]! |= 1; // no CRC: zero side info needs none
     this.#sink.frame({ data: silent, samples: last.samples, fileOffset: this.#bytesIn });
-  }
-
-  /** Keeps the last 128 bytes back until end() (where an MP3's ID3v1 tag would be). */
-  #holdBackTail(input: Uint8Array): Uint8Array {
-    if (this.#format !== 'mpeg') return input;
-    const all = this.#tail.length ? concatBytes(this.#tail, input) : input;
-    const keep = Math.min(ID3V1_LENGTH, all.length);
-    this.#tail = all.slice(all.length - keep);
-    return all.subarray(0, all.length - keep);
   }
 
   #position(): number {

@@ -4,6 +4,7 @@
  * (never by timers, which background tabs throttle); each reports outputs and errors to it.
  */
 import type { EncodedFrame, TrackDecoding } from './frame-source.js';
+import { joinOpusPackets } from './opus-packets.js';
 import { pcmToPlanar } from './wav-source.js';
 
 export interface DecodedPcm {
@@ -34,8 +35,10 @@ export interface DecodeBackend {
 export function canBatch(decoding: TrackDecoding): boolean {
   if (decoding.kind !== 'webcodecs') return true;
   const { codec, description } = decoding.config;
-  // Not MP3: Chromium accepts several MP3 frames in one chunk and outputs the right number of
-  // samples, but silent ones (measured, Chromium 156).
+  // Not MP3 (Chromium 156 rejects a multi-frame chunk: "mpa: invalid packet length"), not FLAC
+  // (a multi-frame chunk crashed the renderer): those hand over to decodeAudioData segments.
+  // Opus: joined into 120 ms packets, see opus-packets.ts.
+  if (codec === 'opus') return true;
   return codec.startsWith('mp4a.') && description === undefined;
 }
 
@@ -95,9 +98,12 @@ class WebCodecsBackend implements DecodeBackend {
   /** Input timestamps only label chunks; the stream decoder counts samples itself. */
   #timestamp = 0;
   #closed = false;
+  /** Opus frames of a batch are joined into 120 ms packets rather than concatenated. */
+  readonly #opus: boolean;
 
   constructor(config: AudioDecoderConfig, callbacks: BackendCallbacks) {
     this.#callbacks = callbacks;
+    this.#opus = config.codec === 'opus';
     this.#decoder = new AudioDecoder({
       output: (data) => this.#output(data),
       error: (error) => {
@@ -111,7 +117,12 @@ class WebCodecsBackend implements DecodeBackend {
 
   decode(frames: EncodedFrame[]): void {
     if (this.#closed || frames.length === 0) return;
-    const data = frames.length === 1 ? frames[0]!.data : joinBytes(frames);
+    if (frames.length === 1) return this.#chunk(frames[0]!.data);
+    if (this.#opus) for (const packet of joinOpusPackets(frames.map((frame) => frame.data))) this.#chunk(packet);
+    else this.#chunk(joinBytes(frames));
+  }
+
+  #chunk(data: Uint8Array): void {
     this.#decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: this.#timestamp++, data }));
   }
 

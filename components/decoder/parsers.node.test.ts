@@ -151,6 +151,20 @@ describe('WavSource', () => {
     assert.deepEqual(planar(s24, 'int', 24), planar(f32, 'float', 32));
   });
 
+  it('pcmToPlanar: the typed-array fast path (aligned 16-bit/float) equals the byte-by-byte one (misaligned)', () => {
+    const samples = Int16Array.from({ length: 2 * 1000 }, (_, i) => ((i * 7919) % 65536) - 32768);
+    const float = Float32Array.from(samples, (x) => x / 40000);
+    for (const [format, bits, source] of [['int', 16, samples], ['float', 32, float]] as const) {
+      const raw = new Uint8Array(source.buffer);
+      const odd = new Uint8Array(raw.length + 1).subarray(1);
+      odd.set(raw);
+      const fast = pcmToPlanar(raw, 2, format, bits);
+      const slow = pcmToPlanar(odd, 2, format, bits);
+      assert.deepEqual(fast, slow);
+      assert.equal(fast[1]![3], source[7]! * (format === 'int' ? 1 / 32768 : 1));
+    }
+  });
+
   it('chunks in any order around the audio, odd sizes padded, truncated data cut to whole frames', () => {
     const original = fixture('wav-s16.wav');
     // RIFF header, then a 5-byte LIST chunk (odd: one pad byte), then the original chunks.

@@ -41,10 +41,16 @@ export class SegmentBackend implements DecodeBackend {
   /** The last frames decoded: the next segment's warm-up. */
   #history: EncodedFrame[] = [];
   #tail: Promise<void> = Promise.resolve();
+  #context: OfflineAudioContext | undefined;
   #closed = false;
 
-  constructor(plan: SegmentPlan, sampleRate: number, channelCount: number, callbacks: BackendCallbacks) {
+  /**
+   * `history`: the frames just before the first one this backend gets, when it takes over a
+   * stream another backend began (the warm-up of its first segment).
+   */
+  constructor(plan: SegmentPlan, sampleRate: number, channelCount: number, callbacks: BackendCallbacks, history: EncodedFrame[] = []) {
     this.#plan = plan;
+    this.#history = plan.warmupFrames > 0 ? history.slice(-plan.warmupFrames) : [];
     this.#sampleRate = sampleRate;
     this.#channelCount = channelCount;
     this.#callbacks = callbacks;
@@ -77,16 +83,21 @@ export class SegmentBackend implements DecodeBackend {
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const part of parts) bytes.set(part, at), (at += part.length);
-    const context = new OfflineAudioContext(this.#channelCount, 1, this.#sampleRate);
-    const buffer = await context.decodeAudioData(bytes.buffer);
+    // One context for all segments: decodeAudioData never renders it.
+    this.#context ??= new OfflineAudioContext(this.#channelCount, 1, this.#sampleRate);
+    const buffer = await this.#context.decodeAudioData(bytes.buffer);
     if (this.#closed) return;
     const skip = warmup.reduce((n, f) => n + f.samples, 0);
-    const length = frames.reduce((n, f) => n + f.samples, 0);
-    // Exactly the segment's own frames: a decoder that output less (trimmed) is padded with silence.
+    const framed = frames.reduce((n, f) => n + f.samples, 0);
+    // Exactly the segment's own frames: a decoder that output less (trimmed) is padded with
+    // silence, except in the last frame: there, less means a truncated final frame, which
+    // WebCodecs drops without a sound, and so does this.
+    const length = Math.min(framed, Math.max(buffer.length - skip, framed - frames[frames.length - 1]!.samples));
     const channels = Array.from({ length: this.#channelCount }, (_, c) => {
       const out = new Float32Array(length);
-      const source = buffer.getChannelData(Math.min(c, buffer.numberOfChannels - 1));
-      out.set(source.subarray(skip, skip + length));
+      // copyFromChannel copies straight from the buffer (no getChannelData view to materialise).
+      const available = Math.max(0, Math.min(length, buffer.length - skip));
+      if (available > 0) buffer.copyFromChannel(out.subarray(0, available), Math.min(c, buffer.numberOfChannels - 1), skip);
       return out;
     });
     this.#callbacks.output({ channels, sampleRate: this.#sampleRate });

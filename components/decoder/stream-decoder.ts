@@ -17,6 +17,7 @@ import { canBatch, canDecode, createBackend, knownDecodable, type DecodeBackend,
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
+import { HandoverBackend } from './handover-backend.js';
 import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backend.js';
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
@@ -36,8 +37,10 @@ export interface StreamDecoderOptions {
   /**
    * 'auto' (default): WebCodecs wherever the browser has the codec; MP3 without it goes to
    * mpg123 (WASM worker), anything else without it to decodeAudioData on frame-aligned segments.
-   * WebCodecs comes first for MP3 too: same CPU per minute as mpg123 here, and no worker hop
-   * before the first samples (the mpg123 round trip cost 50-100 ms of start-up).
+   * WebCodecs comes first for MP3 too: no worker hop before the first samples (the mpg123 round
+   * trip cost 50-100 ms of start-up). MP3 and FLAC then hand over to decodeAudioData segments
+   * after 0.4 s (see HANDOVER_CODECS).
+   * 'webcodecs' keeps WebCodecs for the whole stream.
    * The others force one path (tests, comparisons): 'webcodecs', 'mpg123' (MP3 only), 'segments'.
    */
   decoder?: 'auto' | 'webcodecs' | 'mpg123' | 'segments';
@@ -63,8 +66,18 @@ export function prewarmMp3Decoder(): void {
 const MAX_PENDING_FRAMES = 48;
 /** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
 const MAX_BATCH = 16;
-/** Most frames per decodeAudioData segment in the fallback (its per-call cost is high). */
+/** Most frames per decodeAudioData segment (its per-call cost is high). */
 const MAX_SEGMENT_BATCH = 48;
+/**
+ * Codecs that 'auto' decodes with WebCodecs only for their first LEAD_SECONDS (the first
+ * samples come as fast as WebCodecs gives them) and then with decodeAudioData on frame-aligned
+ * segments: their WebCodecs chunks cannot carry more than one frame (Chromium 156 rejects
+ * multi-frame MP3 chunks, "mpa: invalid packet length", and crashes the renderer on multi-frame
+ * FLAC ones), and one frame per chunk cost 1.6× the CPU of decodeAudioData. Segments of 48
+ * frames cost about what one-shot decodeAudioData does.
+ */
+const HANDOVER_CODECS = new Set(['mpeg', 'flac']);
+const LEAD_SECONDS = 0.4;
 /** Most frames per message to the mpg123 worker (~1.5 s of audio): messages cost more than frames. */
 const MAX_MPG123_BATCH = 64;
 /** Consecutive decode failures that end the stream. */
@@ -94,6 +107,11 @@ export class StreamDecoder {
   #batch = 1;
   #maxBatch = 1;
   #segmentPlan: SegmentPlan | undefined;
+  /** Samples the current backend decodes with WebCodecs before segments take over (handover). */
+  #leadSamples = 0;
+  #leadBatch = 1;
+  /** Header samples of the frames given to the current backend. */
+  #sentSamples = 0;
   /** MP3 goes to mpg123 (no native MP3 decoder, or forced) until it fails to start (then WebCodecs takes over). */
   #useMpg123 = false;
   #outputs = 0;
@@ -274,6 +292,11 @@ export class StreamDecoder {
         return;
       }
     }
+    if (ok && !this.#useMpg123 && mode === 'auto' && HANDOVER_CODECS.has(track.codec) && typeof OfflineAudioContext !== 'undefined') {
+      const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
+      this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
+      if (this.#segmentPlan) (this.#leadSamples = Math.round(LEAD_SECONDS * track.sampleRate)), (this.#leadBatch = canBatch(track.decoding) ? MAX_BATCH : 1);
+    }
     this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
     this.#newBackend();
     this.#pump();
@@ -296,9 +319,21 @@ export class StreamDecoder {
         this.#maxBatch = canBatch(track.decoding) ? MAX_BATCH : 1;
       }
     }
-    this.#backend = this.#segmentPlan
-      ? new SegmentBackend(this.#segmentPlan, track.sampleRate, track.channelCount, callbacks)
-      : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
+    this.#sentSamples = 0;
+    const plan = this.#segmentPlan;
+    if (plan && this.#leadSamples > 0) {
+      this.#backend = new HandoverBackend(
+        this.#leadSamples,
+        plan.warmupFrames,
+        (first) => createBackend(track.decoding, track.channelCount, track.sampleRate, first),
+        (history, second) => new SegmentBackend(plan, track.sampleRate, track.channelCount, second, history),
+        callbacks,
+      );
+    } else {
+      this.#backend = plan
+        ? new SegmentBackend(plan, track.sampleRate, track.channelCount, callbacks)
+        : createBackend(track.decoding, track.channelCount, track.sampleRate, callbacks);
+    }
     this.#backendReady = true;
   }
 
@@ -351,7 +386,10 @@ export class StreamDecoder {
       if (!backend || !this.#backendReady) return;
       while (this.#queueHead < this.#queue.length && this.#inFlight.length < Math.max(MAX_PENDING_FRAMES, 2 * this.#maxBatch) && !this.#dead) {
         const batch: QueuedFrame[] = [];
-        const limit = Math.max(Math.min(this.#batch, this.#maxBatch), this.#segmentPlan?.minFrames ?? 1);
+        // While a handover backend is still on WebCodecs: WebCodecs' batch size and no minimum.
+        const leading = this.#sentSamples < this.#leadSamples;
+        const minFrames = leading ? 1 : (this.#segmentPlan?.minFrames ?? 1);
+        const limit = Math.max(Math.min(this.#batch, leading ? this.#leadBatch : this.#maxBatch), minFrames);
         while (batch.length < limit && this.#queueHead < this.#queue.length) {
           const frame = this.#queue[this.#queueHead]!;
           if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
@@ -362,7 +400,7 @@ export class StreamDecoder {
           batch.push(frame);
         }
         if (batch.length === 0) break;
-        if (batch.length < (this.#segmentPlan?.minFrames ?? 1) && !this.#ended && this.#queueHead >= this.#queue.length) {
+        if (batch.length < minFrames && !this.#ended && this.#queueHead >= this.#queue.length) {
           // Too small a segment for the fallback: wait for more frames (put them back).
           this.#queueHead -= batch.length;
           this.#inFlight.length -= batch.length;
@@ -370,6 +408,7 @@ export class StreamDecoder {
           break;
         }
         this.#batch = Math.min(this.#maxBatch, this.#batch * 2);
+        for (const frame of batch) this.#sentSamples += frame.samples;
         try {
           backend.decode(batch);
         } catch (error) {

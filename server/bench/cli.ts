@@ -9,7 +9,7 @@ export const MAX_LISTENERS = 1000;
 
 export const USAGE = `npm run bench -- [options]
   --only LIST           sections, comma-separated: ${SECTIONS.join(',')} (default: all)
-  --runs N              runs per start-up case (default 5; throughput uses min(N,5), decode min(N,2))
+  --runs N              runs per start-up case (default 5; throughput uses min(N,5), decode min(N,5))
   --listeners LIST      load-section listener counts (default 100,500; max ${MAX_LISTENERS})
   --load-window S       seconds of steady state measured per load run (default 10)
   --memory-seconds S    seconds of playback before reading memory (default 10)

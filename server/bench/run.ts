@@ -554,7 +554,7 @@ async function main(): Promise<void> {
     const runs = options.runs;
     if (options.only.has('startup')) sections.push({ name: 'startup', ...(await startupSection(browser!, media, runs)) });
     if (options.only.has('throughput')) sections.push({ name: 'throughput', ...(await throughputSection(browser!, media, Math.min(runs, 5))) });
-    if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 2))) });
+    if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 5))) });
     if (options.only.has('memory')) sections.push({ name: 'memory', ...(await memorySection(browser!, media, Math.min(runs, 3), options.memorySeconds)) });
   } finally {
     await browser?.close();
