@@ -16,6 +16,9 @@ interface PlayerElement extends HTMLElement {
   volume: number;
   muted: boolean;
   readonly timing?: Readonly<Record<string, unknown>>;
+  readonly bufferedSeconds?: number;
+  readonly memory?: Readonly<{ compressedBytes: number; pcmBytes: number }>;
+  readonly stats?: Readonly<{ bytesReceived: number; reconnects: number; discontinuities: number }>;
 }
 
 const PLAYER_EVENTS = [
@@ -55,6 +58,9 @@ const ui = {
   volume: byId<HTMLInputElement>('prop-volume'),
   volumeOut: byId<HTMLOutputElement>('prop-volume-out'),
   muted: byId<HTMLInputElement>('prop-muted'),
+  buffered: byId('prop-buffered'),
+  memory: byId('prop-memory'),
+  stats: byId('prop-stats'),
   play: byId<HTMLButtonElement>('call-play'),
   pause: byId<HTMLButtonElement>('call-pause'),
   stop: byId<HTMLButtonElement>('call-stop'),
@@ -148,9 +154,16 @@ function renderProperties(): void {
     ui.volume.value = String(player.volume ?? 1);
     ui.volumeOut.value = Number(player.volume ?? 1).toFixed(2);
     ui.muted.checked = Boolean(player.muted);
+    ui.buffered.textContent = player.bufferedSeconds === undefined ? '–' : `${player.bufferedSeconds.toFixed(1)} s`;
+    const memory = player.memory;
+    ui.memory.textContent = memory ? `${kib(memory.compressedBytes)} compressed + ${kib(memory.pcmBytes)} PCM` : '–';
+    const stats = player.stats;
+    ui.stats.textContent = stats ? `${kib(stats.bytesReceived)} received, ${stats.reconnects} reconnects, ${stats.discontinuities} discontinuities` : '–';
   }
   requestAnimationFrame(renderProperties);
 }
+
+const kib = (bytes: number): string => `${Math.round(bytes / 1024).toLocaleString()} KiB`;
 
 /** Numeric marks of `timing`, relative to its earliest mark, in time order. */
 function timingRows(timing: Readonly<Record<string, unknown>> | undefined): [string, number][] {
