@@ -208,7 +208,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const STEPS: [string, (t: Record<string, number>) => number][] = [
     ['play() → peer created (cold) or pre-connection start', (t) => step(t, 'peerCreated', 'playRequested')],
     ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
-    ['set local description → POST sent', (t) => step(t, 'offerSent', 'offerCreated')],
+    ['offer created → POST sent (local description set meanwhile)', (t) => step(t, 'offerSent', 'offerCreated')],
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
     ['server: answer (Server-Timing `answer`)', (t) => t['server.answer'] ?? Number.NaN],
     ['  of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
