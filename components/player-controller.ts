@@ -403,9 +403,7 @@ export class PlayerController implements ReactiveController {
     this.#startTick();
     if (pipeline.connected && pipeline.connectionState === 'open') {
       // preload="metadata": start from the preview; one start message on the open channel.
-      this.#move('stream');
-      this.#holdStart(pipeline);
-      this.#checkStart();
+      this.#streamFromPreview(pipeline);
       return;
     }
     if (pipeline.connected || pipeline.complete) {
@@ -427,9 +425,7 @@ export class PlayerController implements ReactiveController {
             return;
           }
           if (pipeline.connectionState !== 'open') return this.#connect(pipeline, false);
-          this.#move('stream');
-          this.#holdStart(pipeline);
-          this.#checkStart();
+          this.#streamFromPreview(pipeline);
         },
         () => {
           if (this.#pipeline === pipeline && this.#state === 'connecting') this.#connect(pipeline, false);
@@ -508,6 +504,13 @@ export class PlayerController implements ReactiveController {
     }
     this.#reconnecting = true;
     this.#host.requestUpdate();
+  }
+
+  /** play() on an open pre-connection: play from its preview, then hold `start` back (#holdStart). */
+  #streamFromPreview(pipeline: PlayerPipeline): void {
+    this.#move('stream');
+    this.#holdStart(pipeline);
+    this.#checkStart();
   }
 
   /** A preview connection waits for `start` (see COLD_PREVIEW_START_MS); without a preview it goes now. */

@@ -187,7 +187,7 @@ export class PlayerPipeline {
     return this.#saturated;
   }
   /** The flow-control marks in bytes for this track (see {@link FlowWindow}). */
-  get flowMarks(): { high: number; low: number } {
+  #flowMarks(): { high: number; low: number } {
     const window = this.#options.flowWindow ?? DEFAULT_FLOW_WINDOW;
     const high = Math.max(window.minBytes, Math.round(window.seconds * (this.#bytesPerSecond() ?? 0)));
     return { high, low: high / 2 };
@@ -423,7 +423,7 @@ export class PlayerPipeline {
     const decoder = this.#decoder;
     if (this.#complete || this.#destroyed || !decoder) return;
     const held = this.heldCompressedBytes;
-    const { high, low } = this.flowMarks;
+    const { high, low } = this.#flowMarks();
     const framesAhead = decoder.receivedSeconds - decoder.decodedSeconds;
     const pcmAhead = decoder.decodedSeconds - this.currentTime;
     const starving = framesAhead < STARVING_FRAME_SECONDS && pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);

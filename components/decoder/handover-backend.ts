@@ -35,7 +35,12 @@ export class HandoverBackend implements DecodeBackend {
     this.#historyFrames = historyFrames;
     this.#makeSecond = makeSecond;
     this.#callbacks = callbacks;
-    this.#first = makeFirst({ output: (pcm) => this.#live() && callbacks.output(pcm), error: (error) => this.#error(error) });
+    this.#first = makeFirst({ output: (pcm) => !this.#closed && callbacks.output(pcm), error: (error) => this.#error(error) });
+  }
+
+  /** Frames still go to the first backend (the stream decoder batches them for it). */
+  get leading(): boolean {
+    return this.#leadLeft > 0;
   }
 
   decode(frames: EncodedFrame[]): void {
@@ -74,7 +79,7 @@ export class HandoverBackend implements DecodeBackend {
     const first = this.#first!;
     this.#second = this.#makeSecond(this.#history, {
       output: (pcm) => {
-        if (!this.#live()) return;
+        if (this.#closed) return;
         if (this.#held) this.#held.push(pcm);
         else this.#callbacks.output(pcm);
       },
@@ -83,7 +88,7 @@ export class HandoverBackend implements DecodeBackend {
     this.#history = [];
     this.#firstDone = first.flush().then(
       () => {
-        if (!this.#live()) return;
+        if (this.#closed) return;
         first.close();
         const held = this.#held ?? [];
         this.#held = undefined;
@@ -91,10 +96,6 @@ export class HandoverBackend implements DecodeBackend {
       },
       (error: unknown) => this.#error(error),
     );
-  }
-
-  #live(): boolean {
-    return !this.#closed;
   }
 
   #error(error: unknown): void {

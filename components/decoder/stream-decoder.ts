@@ -110,8 +110,6 @@ export class StreamDecoder {
   /** Samples the current backend decodes with WebCodecs before segments take over (handover). */
   #leadSamples = 0;
   #leadBatch = 1;
-  /** Header samples of the frames given to the current backend. */
-  #sentSamples = 0;
   /** MP3 goes to mpg123 (no native MP3 decoder, or forced) until it fails to start (then WebCodecs takes over). */
   #useMpg123 = false;
   #outputs = 0;
@@ -295,7 +293,10 @@ export class StreamDecoder {
     if (ok && !this.#useMpg123 && mode === 'auto' && HANDOVER_CODECS.has(track.codec) && typeof OfflineAudioContext !== 'undefined') {
       const description = track.decoding.kind === 'webcodecs' ? track.decoding.config.description : undefined;
       this.#segmentPlan = segmentPlan(track.codec, description instanceof Uint8Array ? description : undefined);
-      if (this.#segmentPlan) (this.#leadSamples = Math.round(LEAD_SECONDS * track.sampleRate)), (this.#leadBatch = canBatch(track.decoding) ? MAX_BATCH : 1);
+      if (this.#segmentPlan) {
+        this.#leadSamples = Math.round(LEAD_SECONDS * track.sampleRate);
+        this.#leadBatch = canBatch(track.decoding) ? MAX_BATCH : 1;
+      }
     }
     this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
     this.#newBackend();
@@ -319,7 +320,6 @@ export class StreamDecoder {
         this.#maxBatch = canBatch(track.decoding) ? MAX_BATCH : 1;
       }
     }
-    this.#sentSamples = 0;
     const plan = this.#segmentPlan;
     if (plan && this.#leadSamples > 0) {
       this.#backend = new HandoverBackend(
@@ -387,7 +387,7 @@ export class StreamDecoder {
       while (this.#queueHead < this.#queue.length && this.#inFlight.length < Math.max(MAX_PENDING_FRAMES, 2 * this.#maxBatch) && !this.#dead) {
         const batch: QueuedFrame[] = [];
         // While a handover backend is still on WebCodecs: WebCodecs' batch size and no minimum.
-        const leading = this.#sentSamples < this.#leadSamples;
+        const leading = backend instanceof HandoverBackend && backend.leading;
         const minFrames = leading ? 1 : (this.#segmentPlan?.minFrames ?? 1);
         const limit = Math.max(Math.min(this.#batch, leading ? this.#leadBatch : this.#maxBatch), minFrames);
         while (batch.length < limit && this.#queueHead < this.#queue.length) {
@@ -408,7 +408,6 @@ export class StreamDecoder {
           break;
         }
         this.#batch = Math.min(this.#maxBatch, this.#batch * 2);
-        for (const frame of batch) this.#sentSamples += frame.samples;
         try {
           backend.decode(batch);
         } catch (error) {
