@@ -51,6 +51,13 @@ test('parseOfferRequest names the field at fault', () => {
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: '1024' }), 'preloadBytes');
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', deferStart: true, preloadBytes: MAX_PRELOAD_BYTES + 1 }), 'preloadBytes');
   assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', preloadBytes: 1024 }), 'preloadBytes', 'only with deferStart');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', windowEnd: 0 }), 'windowEnd', 'must be above offset 0');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', offset: 100, windowEnd: 100 }), 'windowEnd', 'must be above the offset');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', windowEnd: -5 }), 'windowEnd');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', windowEnd: 2.5 }), 'windowEnd');
+  assert.equal(fieldOf({ offer, clientId: 'a', src: 'x', windowEnd: '65536' }), 'windowEnd');
+  assert.equal(parseOfferRequest({ offer, clientId: 'a', src: 'x', offset: 100, windowEnd: 101 }).windowEnd, 101);
+  assert.equal('windowEnd' in parseOfferRequest({ offer, clientId: 'a', src: 'x' }), false);
 });
 
 test('parseOfferRequest keeps a preview request, drops a zero one', () => {
@@ -114,7 +121,10 @@ test('client messages, response and error bodies', () => {
   assert.equal(totalChunksOf(65537, 65536), 2);
 });
 
-test('flow-control messages: pause and resume, exactly', () => {
+test('flow-control messages: pause, resume and window, exactly', () => {
+  assert.deepEqual(parseClientMessage('{"type":"window","end":0}'), { type: 'window', end: 0 });
+  assert.deepEqual(parseClientMessage('{"end":2097152,"type":"window"}'), { type: 'window', end: 2097152 });
+  assert.equal(encodeMessage({ type: 'window', end: 42 }), '{"type":"window","end":42}');
   assert.deepEqual(parseClientMessage('{"type":"pause"}'), { type: 'pause' });
   assert.deepEqual(parseClientMessage('{"type":"resume"}'), { type: 'resume' });
   assert.deepEqual(parseClientMessage(' { "type" : "pause" } '), { type: 'pause' }, 'JSON whitespace is fine');
@@ -136,6 +146,13 @@ test('flow-control messages: pause and resume, exactly', () => {
     '{"type":["pause"]}',
     '{"type":null}',
     '{"type":"pause","type2":"resume"}',
+    '{"type":"window"}',
+    '{"type":"window","end":-1}',
+    '{"type":"window","end":1.5}',
+    '{"type":"window","end":"100"}',
+    '{"type":"window","end":null}',
+    '{"type":"window","end":9007199254740992}',
+    '{"type":"window","end":100,"start":0}',
     '["pause"]',
     '"pause"',
     'null',

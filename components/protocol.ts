@@ -104,6 +104,12 @@ export interface OfferRequest {
    * decode the first seconds before play(). 0 ≤ preloadBytes ≤ MAX_PRELOAD_BYTES; default 0.
    */
   preloadBytes?: number;
+  /**
+   * Flow control (optional): the server begins no binary message at a file byte ≥ windowEnd
+   * until a `window` message raises it; a message that begins below it is sent whole. Must be
+   * greater than `offset` (default 0). Absent: no window, the stream runs as fast as pacing allows.
+   */
+  windowEnd?: number;
 }
 
 export interface OfferResponse {
@@ -126,7 +132,10 @@ export interface TrackInfo {
   duration?: number;
 }
 
-const OFFER_KEYS = new Set(['offer', 'clientId', 'src', 'offset', 'deferStart', 'preloadBytes']);
+const OFFER_KEYS = new Set(['offer', 'clientId', 'src', 'offset', 'deferStart', 'preloadBytes', 'windowEnd']);
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -137,7 +146,7 @@ function fail(message: string): never {
 }
 
 /** Which HTTP code a failed {@link parseOfferRequest} maps to, by the field at fault. */
-export type OfferField = 'body' | 'offer' | 'clientId' | 'src' | 'offset' | 'deferStart' | 'preloadBytes';
+export type OfferField = 'body' | 'offer' | 'clientId' | 'src' | 'offset' | 'deferStart' | 'preloadBytes' | 'windowEnd';
 
 export class OfferRequestError extends ProtocolError {
   constructor(
@@ -161,7 +170,7 @@ export function parseOfferRequest(body: unknown): OfferRequest {
   for (const key of Object.keys(record)) {
     if (!OFFER_KEYS.has(key)) bad('body', `unknown field "${key.slice(0, 40)}"`);
   }
-  const { offer, clientId, src, offset, deferStart, preloadBytes } = record;
+  const { offer, clientId, src, offset, deferStart, preloadBytes, windowEnd } = record;
   if (!isRecord(offer)) bad('offer', '"offer" must be an object { type: "offer", sdp }');
   const o = offer as Record<string, unknown>;
   if (o.type !== 'offer') bad('offer', '"offer.type" must be "offer"');
@@ -187,6 +196,9 @@ export function parseOfferRequest(body: unknown): OfferRequest {
     }
     if (preloadBytes !== 0 && deferStart !== true) bad('preloadBytes', '"preloadBytes" needs "deferStart": true');
   }
+  if (windowEnd !== undefined && (!isCount(windowEnd) || windowEnd <= ((offset as number | undefined) ?? 0))) {
+    bad('windowEnd', '"windowEnd" must be an integer greater than "offset" (default 0)');
+  }
   const request: OfferRequest = {
     offer: { type: 'offer', sdp },
     clientId: clientId as string,
@@ -195,6 +207,7 @@ export function parseOfferRequest(body: unknown): OfferRequest {
   if (offset !== undefined) request.offset = offset as number;
   if (deferStart !== undefined) request.deferStart = deferStart as boolean;
   if (preloadBytes !== undefined && preloadBytes !== 0) request.preloadBytes = preloadBytes as number;
+  if (windowEnd !== undefined) request.windowEnd = windowEnd as number;
   return request;
 }
 
@@ -260,9 +273,6 @@ function parseJsonText(text: string): unknown {
     throw new ProtocolError('INVALID_JSON', 'message is not valid JSON');
   }
 }
-
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 /** Parses one text message the server sent on the DataChannel. */
 export function parseServerMessage(text: string): ServerMessage {
@@ -334,7 +344,18 @@ export interface ResumeMessage {
   type: 'resume';
 }
 
-export type ClientMessage = StartMessage | PauseMessage | ResumeMessage;
+/**
+ * Receive-side flow control by credit: the server begins no binary message at a file byte ≥ `end`
+ * (a message that begins below it is sent whole). Raises the window only: an `end` at or below
+ * the current one changes nothing. The first `window` on a connection whose offer had no
+ * `windowEnd` turns the window on. Valid on any connection once metadata was sent; no other fields.
+ */
+export interface WindowMessage {
+  type: 'window';
+  end: number;
+}
+
+export type ClientMessage = StartMessage | PauseMessage | ResumeMessage | WindowMessage;
 
 /** Longest client message accepted, in characters. */
 export const MAX_CLIENT_MESSAGE_LENGTH = 4096;
@@ -354,6 +375,10 @@ export function parseClientMessage(text: string): ClientMessage {
       // Strict: a field here is a client that thinks it means something (resume at an offset, say).
       if (Object.keys(m).length !== 1) fail(`"${m.type}" takes no other fields`);
       return { type: m.type };
+    case 'window':
+      if (!isCount(m.end)) fail('window.end must be a non-negative integer');
+      if (Object.keys(m).length !== 2) fail('"window" takes only "end"');
+      return { type: 'window', end: m.end as number };
     default:
       return fail('unknown message type');
   }

@@ -195,6 +195,8 @@ test('POST /api/offer: field errors name the field', async () => {
   await expectError(await post(offerBody({ deferStart: true, preloadBytes: 1.5 })), 400, 'BAD_REQUEST');
   await expectError(await post(offerBody({ deferStart: true, preloadBytes: MAX_PRELOAD_BYTES + 1 })), 400, 'BAD_REQUEST');
   await expectError(await post(offerBody({ preloadBytes: 1024 })), 400, 'BAD_REQUEST'); // only with deferStart
+  await expectError(await post(offerBody({ windowEnd: 0 })), 400, 'BAD_REQUEST'); // not above the offset
+  await expectError(await post(offerBody({ windowEnd: 'all' })), 400, 'BAD_REQUEST');
 });
 
 test('POST /api/offer: hostile src values are refused, none reaches a file outside the library', async () => {

@@ -213,6 +213,7 @@ export class Peer {
       duration,
       deferStartIdleMs: timeouts.deferStartIdleMs,
       pausedIdleMs: timeouts.pausedIdleMs,
+      ...(request.windowEnd === undefined ? {} : { windowEnd: request.windowEnd }),
       ...(faults ? { faults } : {}),
       onEnd: (reason) => this.sessionEnded(reason),
     });

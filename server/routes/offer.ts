@@ -28,6 +28,7 @@ const FIELD_CODES: Record<OfferField, HttpErrorCode> = {
   offset: 'BAD_OFFSET',
   deferStart: 'BAD_REQUEST',
   preloadBytes: 'BAD_REQUEST',
+  windowEnd: 'BAD_REQUEST',
 };
 
 const LIBRARY_STATUS = { BAD_SRC: 400, TRACK_NOT_FOUND: 404, NOT_AUDIO: 415 } as const;

@@ -51,10 +51,12 @@ export interface StreamSessionOptions {
   duration: () => number | undefined;
   /** A deferred channel that gets no `start` within this is ended with IDLE_TIMEOUT. */
   deferStartIdleMs: number;
+  /** Flow control: the offer's `windowEnd` (no chunk begins at or after it until raised). */
+  windowEnd?: number;
   /**
-   * A stream the client paused (flow control) and did not resume within this is ended with
-   * IDLE_TIMEOUT, so an idle listener does not hold a peer slot forever; it reconnects at its next
-   * byte when it needs data. Default 120 s.
+   * A stream held by the client's flow control (paused, or its window used up) for this long is
+   * ended with IDLE_TIMEOUT, so an idle listener does not hold a peer slot forever; it reconnects
+   * at its next byte when it needs data. Default 120 s.
    */
   pausedIdleMs?: number;
   /** Longest wait for the send buffer to drain before the peer is presumed dead. */
@@ -79,15 +81,20 @@ export class StreamSession {
   private metadataSent = false;
   /** The client asked for a pause (flow control): the run loop holds its next chunk. */
   private paused = false;
-  private pausedTimer: NodeJS.Timeout | undefined;
-  /** Wakes the run loop held by a pause (on resume, stop or failure). */
+  /** The client's flow-control window: no chunk begins at or after this byte. Undefined: none. */
+  private windowEnd: number | undefined;
+  /** Runs while the run loop is held by flow control; IDLE_TIMEOUT when it fires. */
+  private heldTimer: NodeJS.Timeout | undefined;
+  /** Wakes the run loop held by flow control (on resume, a wider window, stop or failure). */
   private wake: (() => void) | undefined;
   /** First byte after the preview: where a `start` without an offset begins. */
   private previewEnd = 0;
   /** The preview being sent; `start` waits for it, so the stream's bytes follow it in order. */
   private previewing: Promise<boolean> | undefined;
 
-  constructor(private readonly options: StreamSessionOptions) {}
+  constructor(private readonly options: StreamSessionOptions) {
+    this.windowEnd = options.windowEnd;
+  }
 
   /** The channel opened: open the file, send metadata and (unless deferred) start streaming. */
   async open(): Promise<void> {
@@ -137,7 +144,7 @@ export class StreamSession {
     }
   }
 
-  /** A message from the client: `start` on a deferred channel, `pause`/`resume` on any. */
+  /** A message from the client: `start` on a deferred channel, `pause`/`resume`/`window` on any. */
   message(data: unknown): void {
     if (this.stopped) return;
     if (typeof data !== 'string') return void this.fail('BAD_MESSAGE', 'the server expects text messages only');
@@ -149,6 +156,7 @@ export class StreamSession {
     }
     if (message.type !== 'start') {
       if (!this.metadataSent) return void this.fail('BAD_MESSAGE', `"${message.type}" before metadata`);
+      if (message.type === 'window') return this.raiseWindow(message.end);
       return this.setPaused(message.type === 'pause');
     }
     const requested = message.offset;
@@ -176,7 +184,7 @@ export class StreamSession {
     this.stopped = true;
     this.detached = true;
     clearTimeout(this.idleTimer);
-    this.setPaused(false);
+    this.release();
     const handle = this.handle;
     this.handle = undefined;
     await handle?.close().catch(() => undefined);
@@ -186,7 +194,7 @@ export class StreamSession {
   async fail(code: StreamErrorCode, message: string): Promise<void> {
     if (this.ended) return;
     this.stopped = true;
-    this.setPaused(false);
+    this.release();
     if (this.send(encodeMessage({ type: 'error', code, message } satisfies ServerMessage))) await this.drain(1000);
     this.end('error', code);
   }
@@ -195,29 +203,50 @@ export class StreamSession {
     return this.bytesSent;
   }
 
-  /**
-   * Idempotent. While paused the idle clock of `pausedIdleMs` runs; the drain timeout does not
-   * (the run loop holds its chunk before waiting for room, so a pause never looks like a dead peer).
-   */
+  /** Idempotent. */
   private setPaused(paused: boolean): void {
     if (paused === this.paused) return;
     this.paused = paused;
-    clearTimeout(this.pausedTimer);
-    this.pausedTimer = undefined;
-    if (paused && !this.stopped) {
-      this.pausedTimer = setTimeout(() => void this.fail('IDLE_TIMEOUT', 'paused for too long'), this.options.pausedIdleMs ?? 120_000);
-    }
-    if (!paused) {
-      const wake = this.wake;
-      this.wake = undefined;
-      wake?.();
-    }
+    if (!paused) this.wakeUp();
   }
 
-  /** Resolves when the client resumed, or the session stopped. */
-  private whilePaused(): Promise<void> {
-    if (!this.paused || this.stopped) return Promise.resolve();
-    return new Promise((resolve) => (this.wake = resolve));
+  /** Raises the window only (a lower end is stale, not a request to take bytes back). */
+  private raiseWindow(end: number): void {
+    if (this.windowEnd !== undefined && end <= this.windowEnd) return;
+    this.windowEnd = end;
+    this.wakeUp();
+  }
+
+  /** Whether flow control holds a chunk that begins at `position`. */
+  private heldAt(position: number): boolean {
+    return this.paused || (this.windowEnd !== undefined && position >= this.windowEnd);
+  }
+
+  /**
+   * Waits while flow control holds the chunk at `position`. The idle clock of `pausedIdleMs` runs
+   * meanwhile; the drain timeout does not (the run loop holds its chunk before waiting for room,
+   * so a client that wants nothing never looks like a dead peer).
+   */
+  private async whileHeld(position: number): Promise<void> {
+    while (this.heldAt(position) && !this.stopped) {
+      this.heldTimer ??= setTimeout(() => void this.fail('IDLE_TIMEOUT', 'held by flow control for too long'), this.options.pausedIdleMs ?? 120_000);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+  }
+
+  private wakeUp(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Ends any flow-control wait: the session is stopping. */
+  private release(): void {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    this.wakeUp();
   }
 
   private begin(offset: number): void {
@@ -259,12 +288,12 @@ export class StreamSession {
       const wait = waitBefore(this.bytesSent, expected);
       if (wait > 0) await delay(wait);
       if (this.stopped) return false;
-      // Flow control: hold this chunk while the client is paused. Pacing needs no reset after a
-      // resume: it spaces each chunk from the previous send, so time spent paused earns no credit
-      // (no catch-up burst), and the start-up burst is counted from the first chunk of the
-      // connection, so a resume never opens a new one.
-      if (this.paused) {
-        await this.whilePaused();
+      // Flow control: hold this chunk while the client is paused or its window is used up. Pacing
+      // needs no reset after the wait: it spaces each chunk from the previous send, so time spent
+      // held earns no credit (no catch-up burst), and the start-up burst is counted from the first
+      // chunk of the connection, so a resume never opens a new one.
+      if (this.heldAt(position)) {
+        await this.whileHeld(position);
         if (this.stopped) return false;
       }
       // A paced chunk is read when its slot has come, not seconds ahead: hundreds of listeners

@@ -20,6 +20,8 @@ export interface ClientOptions {
   deferStart?: boolean;
   /** The offer's preloadBytes (with deferStart). */
   preloadBytes?: number;
+  /** The offer's windowEnd (flow control). */
+  windowEnd?: number;
   clientId?: string;
   /** Rewrites the offer's a=max-message-size (to make the server use smaller chunks). */
   maxMessageSize?: number;
@@ -105,6 +107,7 @@ export class TestClient {
     if (this.options.offset !== undefined) body.offset = this.options.offset;
     if (this.options.deferStart !== undefined) body.deferStart = this.options.deferStart;
     if (this.options.preloadBytes !== undefined) body.preloadBytes = this.options.preloadBytes;
+    if (this.options.windowEnd !== undefined) body.windowEnd = this.options.windowEnd;
     const response = await fetch(`${this.server}/api/offer`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
