@@ -93,7 +93,7 @@ export class PlayerController implements ReactiveController {
   static idlePreconnectMs = 60_000;
   /** Seconds of PCM decoded ahead of the play position (read when a stream starts). */
   static horizonSeconds = 30;
-  /** Compressed audio held undecoded before the server is asked to pause (read when a stream starts). */
+  /** Compressed audio the server may send beyond what was decoded (flow-control window; read when a stream starts). */
   static flowWindow: Readonly<FlowWindow> = DEFAULT_FLOW_WINDOW;
 
   readonly #host: ControllerHost;
@@ -126,7 +126,7 @@ export class PlayerController implements ReactiveController {
   #stats: PlayerStats = { bytesReceived: 0, reconnects: 0, discontinuities: 0, illegalTransitions: 0 };
   #reconnecting = false;
   /**
-   * The connection ended (e.g. the server's IDLE_TIMEOUT of a long flow-control pause) while the
+   * The connection ended (e.g. the server's IDLE_TIMEOUT of a long flow-control hold) while the
    * pipeline held plenty: reconnect when it asks for data (its `demand`), not now.
    */
   #awaitingDemand = false;
@@ -482,8 +482,8 @@ export class PlayerController implements ReactiveController {
       return;
     }
     if (pipeline.saturated && this.#state !== 'connecting') {
-      // Nothing is needed yet: reconnecting now would only be paused again (or, after a long
-      // pause's IDLE_TIMEOUT, hold a server slot for nothing). The pipeline's demand reconnects.
+      // Nothing is needed yet: a new connection would only be held again (or, after a long
+      // hold's IDLE_TIMEOUT, hold a server slot for nothing). The pipeline's demand reconnects.
       this.#awaitingDemand = true;
       this.#reconnecting = false;
       this.#host.requestUpdate();

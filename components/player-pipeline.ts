@@ -20,16 +20,18 @@ export interface PipelineOptions {
   horizonSeconds: number;
   /** The horizon until the owner moves it (setHorizon): less decode work while the engine starts. Default horizonSeconds. */
   initialHorizonSeconds?: number;
-  /** Compressed audio held undecoded before the server is asked to pause. Default {@link DEFAULT_FLOW_WINDOW}. */
+  /** Compressed audio the server may send beyond what was decoded. Default {@link DEFAULT_FLOW_WINDOW}. */
   flowWindow?: FlowWindow;
 }
 
 /**
- * Receive-side flow control: the server is asked to pause when the compressed bytes held
- * undecoded (received, not yet decoded: waiting here and inside the decoder) reach `high`, and to
- * resume when they fall below half of it. `high` is `seconds` of audio at the track's byte rate,
- * at least `minBytes`: the server sends 64 KiB messages, so a window of a few of them keeps a
- * low-bitrate track from pausing and resuming on every message.
+ * Receive-side flow control by credit (the protocol's window): the server may send up to `high`
+ * bytes past the last byte decoded, so the compressed bytes held undecoded (waiting here and inside
+ * the decoder) never exceed `high` plus one message, however late the client runs — a pause/resume
+ * scheme overshoots by its round trip times the send rate, which on a busy machine was 0.5 MB.
+ * The window is raised in steps of half of it: one small message per ~15 s of audio. `high` is
+ * `seconds` of audio at the track's byte rate, at least `minBytes`: the server sends 64 KiB
+ * messages, so a window of a few of them keeps a low-bitrate track from stopping on every message.
  *
  * Why 30 s: this comes on top of the decoder's PCM horizon (30 s ahead of the play position), so
  * the audio held ahead stays between 45 and 60 s (more than the PCM horizon alone, which is what a
@@ -45,8 +47,8 @@ export interface PipelineListener {
   /** A connection opened and sent its metadata (every connection, first and resumed). */
   metadata(message: MetadataMessage): void;
   /**
-   * Flow control: the compressed audio held fell below the low mark while no connection is open
-   * (the last one ended while the pipeline held plenty): now is the time to reconnect.
+   * Flow control: playback freed half a window while no connection is open (the last one ended
+   * while the pipeline held all it had asked for): now is the time to reconnect.
    */
   demand(): void;
   /** Bytes were handed to the decoder. */
@@ -72,7 +74,7 @@ export type ChunkObserver = (bytes: Uint8Array, fileOffset: number) => void;
  * not yet decoded audio; later chunks wait here (in order) and follow as it decodes.
  */
 const DECODER_FEED_SECONDS = 3;
-/** Flow control never holds the server back while the decoder starves (see #flowCheck): less PCM than this ahead... */
+/** The window counts from the last byte received while the decoder starves (see #windowEndNow): less PCM than this ahead... */
 const MIN_PCM_AHEAD_SECONDS = 10;
 /** ...and less than this of parsed frames waiting to be decoded. */
 const STARVING_FRAME_SECONDS = 0.5;
@@ -94,8 +96,8 @@ export class PlayerPipeline {
   #unfedBytes = 0;
   /** Bytes handed to the decoder so far (for the measured byte rate). */
   #fedBytes = 0;
-  /** Flow control: held reached the high mark and has not yet fallen below the low one. */
-  #saturated = false;
+  /** Flow control: the window end granted (the current connection's, or the next one's). */
+  #grantedEnd: number | undefined;
   #connection: StreamConnection | undefined;
   #firstTiming: Readonly<Partial<Record<ConnectionMark, number>>> | undefined;
   #metadata: MetadataMessage | undefined;
@@ -182,15 +184,14 @@ export class PlayerPipeline {
     for (const block of this.#pendingPcm) pending += block.channels.reduce((n, channel) => n + channel.byteLength, 0);
     return pending + (this.#engine?.queuedBytes ?? 0);
   }
-  /** Flow control: the pipeline holds enough and does not want bytes (the server was asked to pause). */
+  /** Flow control: every byte granted has arrived, so the server holds the stream until more is granted. */
   get saturated(): boolean {
-    return this.#saturated;
+    return this.#grantedEnd !== undefined && this.#nextByte >= this.#grantedEnd;
   }
-  /** The flow-control marks in bytes for this track (see {@link FlowWindow}). */
-  #flowMarks(): { high: number; low: number } {
+  /** The flow-control window in bytes for this track (see {@link FlowWindow}). */
+  #flowWindowBytes(): number {
     const window = this.#options.flowWindow ?? DEFAULT_FLOW_WINDOW;
-    const high = Math.max(window.minBytes, Math.round(window.seconds * (this.#bytesPerSecond() ?? 0)));
-    return { high, low: high / 2 };
+    return Math.max(window.minBytes, Math.round(window.seconds * (this.#bytesPerSecond() ?? 0)));
   }
   get receivedSeconds(): number {
     return this.#decoder?.receivedSeconds ?? 0;
@@ -246,6 +247,9 @@ export class PlayerPipeline {
     if (this.#destroyed) throw new PlayerError('ABORTED', 'pipeline destroyed');
     this.closeConnection();
     const offset = this.#nextByte;
+    // A window must lie above the offset: one message past a full window is bounded and harmless.
+    const windowEnd = Math.max(this.#windowEndNow(), offset + 1);
+    this.#grantedEnd = windowEnd;
     let opened = false;
     const connection: StreamConnection = new StreamConnection(
       {
@@ -255,6 +259,7 @@ export class PlayerPipeline {
         offset,
         deferStart,
         ...(deferStart && preloadBytes > 0 ? { preloadBytes } : {}),
+        windowEnd,
       },
       {
         // open() resolves with it; a preview's first chunk may follow in the very next task,
@@ -295,9 +300,9 @@ export class PlayerPipeline {
     }
     this.#metadata = metadata;
     if (!this.#decoder) this.#createDecoder(metadata.mimeType);
-    // Flow state is per connection and a new one starts unpaused: tell it at once if we hold enough.
-    if (this.#saturated) connection.pause();
     this.#listener.metadata(metadata);
+    // The byte rate is known now: widen the offer's window (sized without it) at once.
+    this.#flowCheck();
     // A preview's arrival is arrival like any other: the rate is measured from here on.
     if (!deferStart || metadata.preloadBytes) this.#markStreamStart();
     return metadata;
@@ -414,27 +419,30 @@ export class PlayerPipeline {
   }
 
   /**
-   * Pauses the server above the high mark, resumes it below the low one (hysteresis). Never while
-   * the decoder is starving — no whole frame left to decode and little PCM ahead of the play
-   * position: then the bytes it holds are not turning into audio (a large tag or an MP4 index
-   * still being parsed), and holding back the next ones would deadlock it.
+   * The window end to grant now: a window past the last byte decoded. While the decoder starves
+   * — no whole frame left to decode, nothing waiting here and little PCM ahead of the play
+   * position — the bytes it holds are not turning into audio (a large tag or an MP4 index still
+   * being parsed): then the window counts from the last byte received, or it would deadlock.
    */
-  #flowCheck(): void {
+  #windowEndNow(): number {
+    const window = this.#flowWindowBytes();
+    const decoded = this.#nextByte - this.heldCompressedBytes;
     const decoder = this.#decoder;
-    if (this.#complete || this.#destroyed || !decoder) return;
-    const held = this.heldCompressedBytes;
-    const { high, low } = this.#flowMarks();
+    if (!decoder || this.#unfedBytes > 0) return decoded + window;
     const framesAhead = decoder.receivedSeconds - decoder.decodedSeconds;
     const pcmAhead = decoder.decodedSeconds - this.currentTime;
     const starving = framesAhead < STARVING_FRAME_SECONDS && pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
-    if (!this.#saturated && held >= high && !starving) {
-      this.#saturated = true;
-      this.#connection?.pause();
-    } else if (this.#saturated && (held < low || starving)) {
-      this.#saturated = false;
-      if (this.#connection) this.#connection.resume();
-      else this.#listener.demand();
-    }
+    return (starving ? this.#nextByte : decoded) + window;
+  }
+
+  /** Raises the window by steps of half of it; with no connection open, asks for one instead. */
+  #flowCheck(): void {
+    if (this.#complete || this.#destroyed || this.#grantedEnd === undefined) return;
+    const end = this.#windowEndNow();
+    if (end < this.#grantedEnd + this.#flowWindowBytes() / 2) return;
+    this.#grantedEnd = end;
+    if (this.#connection) this.#connection.allow(end);
+    else this.#listener.demand();
   }
 
   /** Hands waiting bytes to the decoder while it has little undecoded audio (see #unfed). */

@@ -359,47 +359,60 @@ describe('StreamConnection flow control (real server, real WebRTC)', function ()
     await stopServer(server);
   });
 
-  it('pause(): the server holds the rest and the silence is no stall; resume() continues byte-exact', async () => {
+  it('windowEnd: the server holds what lies past the window and the silence is no stall; allow() continues byte-exact', async () => {
     const recorder = new Recorder();
-    const connection = new StreamConnection({ server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400 }, recorder);
+    const connection = new StreamConnection(
+      { server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400, windowEnd: 65536 },
+      recorder,
+    );
     try {
-      expect(connection.paused).to.equal(false);
-      connection.pause(); // before the metadata: nothing to pause yet
-      expect(connection.paused).to.equal(false);
+      expect(connection.held).to.equal(false);
+      connection.allow(200000); // before the metadata: nothing to tell the server yet
+      expect(connection.windowEnd).to.equal(65536);
       await connection.open();
       await waitFor('the first chunk', () => recorder.chunks.length === 1);
-      connection.pause();
-      connection.pause();
-      expect(connection.paused).to.equal(true);
+      expect(connection.held).to.equal(true);
+      connection.allow(1000); // lower than granted: a no-op
+      expect(connection.windowEnd).to.equal(65536);
       // Four stall timeouts, and the second chunk's time slot, pass in silence.
       await sleep(2000);
       expect(recorder.calls.filter((call) => call.startsWith('error'))).to.deep.equal([]);
       expect(connection.state).to.equal('streaming');
       expect(recorder.chunks.length).to.equal(1);
       expect(await activePeers(server)).to.equal(1);
-      connection.resume();
-      expect(connection.paused).to.equal(false);
+      connection.allow(original.byteLength);
+      expect(connection.held).to.equal(false);
+      expect(connection.windowEnd).to.equal(original.byteLength);
       expect((await recorder.ended).kind).to.equal('complete');
       expect(await sha256(recorder.bytes)).to.equal(await sha256(original));
-      connection.pause(); // after the end: a no-op, nothing thrown
-      expect(connection.paused).to.equal(false);
+      connection.allow(original.byteLength * 2); // after the end: a no-op, nothing thrown
+      expect(connection.windowEnd).to.equal(original.byteLength);
     } finally {
       connection.close();
     }
     await waitFor('activePeers to return to 0', async () => (await activePeers(server)) === 0, 8000);
   });
 
-  it('after resume() the stall clock runs again: a server that then stalls is STALLED', async () => {
+  it('a windowEnd not above the offset is refused before anything is sent', () => {
+    const options = { server: server.url, src: TONE, clientId: crypto.randomUUID() };
+    expect(() => new StreamConnection({ ...options, windowEnd: 0 }, new Recorder())).to.throw(RangeError);
+    expect(() => new StreamConnection({ ...options, offset: 500, windowEnd: 500 }, new Recorder())).to.throw(RangeError);
+    expect(() => new StreamConnection({ ...options, windowEnd: 1.5 }, new Recorder())).to.throw(RangeError);
+  });
+
+  it('after allow() the stall clock runs again: a server that then stalls is STALLED', async () => {
     await setFaults(server, { stallAfterBytes: 65536 });
     const recorder = new Recorder();
-    const connection = new StreamConnection({ server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400 }, recorder);
+    const connection = new StreamConnection(
+      { server: server.url, src: TONE, clientId: crypto.randomUUID(), stallTimeoutMs: 400, windowEnd: 65536 },
+      recorder,
+    );
     try {
       await connection.open();
       await waitFor('the first chunk', () => recorder.chunks.length === 1);
-      connection.pause();
       await sleep(900);
       expect(connection.state).to.equal('streaming');
-      connection.resume();
+      connection.allow(original.byteLength);
       const ending = await recorder.ended;
       expect(ending.kind === 'error' && ending.error.code).to.equal('STALLED');
     } finally {

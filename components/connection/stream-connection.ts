@@ -65,6 +65,12 @@ export interface StreamConnectionOptions {
    * protocol's `preloadBytes`; they arrive as ordinary `chunk` calls). Default 0.
    */
   preloadBytes?: number;
+  /**
+   * Flow control: the server sends no chunk that begins at or after this file byte until
+   * {@link StreamConnection.allow} raises it (the protocol's `windowEnd`). Must be above `offset`.
+   * Default: no window, the server sends as fast as its pacing allows.
+   */
+  windowEnd?: number;
   /** Default [] (no STUN/TURN): the server is reached through its host candidates. */
   iceServers?: RTCIceServer[];
   /** Default 10000. */
@@ -135,8 +141,8 @@ export class StreamConnection {
   #stallTimer: ReturnType<typeof setTimeout> | undefined;
   #disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   #lastMessageAt = 0;
-  /** We asked the server to pause (flow control): silence is expected, not a stall. */
-  #paused = false;
+  /** The flow-control window granted so far: the server begins no chunk at or after it. */
+  #windowEnd: number | undefined;
   #torn = false;
   /** The channel's last `error` event (Chromium fires one, e.g. "User-Initiated Abort", before close). */
   #channelError: unknown;
@@ -158,6 +164,11 @@ export class StreamConnection {
       throw new RangeError(`preloadBytes must be an integer in [0, ${MAX_PRELOAD_BYTES}], got ${preload}`);
     }
     if (preload > 0 && !options.deferStart) throw new RangeError('preloadBytes needs deferStart');
+    const { windowEnd } = options;
+    if (windowEnd !== undefined && (!Number.isSafeInteger(windowEnd) || windowEnd <= offset)) {
+      throw new RangeError(`windowEnd must be an integer above the offset ${offset}, got ${windowEnd}`);
+    }
+    this.#windowEnd = windowEnd;
   }
 
   /** First byte of the file not yet received: where a new connection resumes. */
@@ -246,35 +257,36 @@ export class StreamConnection {
     this.#beginStreaming();
   }
 
-  /** Whether this connection asked the server to pause ({@link pause}) and has not resumed. */
-  get paused(): boolean {
-    return this.#paused;
+  /** The flow-control window granted so far (undefined: none, the server sends freely). */
+  get windowEnd(): number | undefined {
+    return this.#windowEnd;
   }
 
   /**
-   * Flow control: asks the server to send nothing more until {@link resume}. What is already in
-   * flight still arrives. While paused, silence is not a stall. No-op when already paused, before
-   * the metadata, or once the connection has ended.
+   * Whether the server has sent all the window allows: it sends nothing more until
+   * {@link allow}, so silence now is flow control, not a stall.
    */
-  pause(): void {
-    this.#setPaused(true);
+  get held(): boolean {
+    return this.#windowEnd !== undefined && this.#nextOffset >= this.#windowEnd;
   }
 
-  /** Asks the server to continue at the next byte; the stall clock restarts now. */
-  resume(): void {
-    this.#setPaused(false);
-  }
-
-  #setPaused(paused: boolean): void {
-    if (paused === this.#paused || !this.#channel || (this.#state !== 'open' && this.#state !== 'streaming')) return;
+  /**
+   * Flow control: lets the server send chunks that begin below `end` (the protocol's `window`).
+   * Raises the window only; a lower or equal `end` is a no-op, as it is before the metadata and
+   * once the connection has ended. Leaving a hold restarts the stall clock.
+   */
+  allow(end: number): void {
+    if (this.#windowEnd !== undefined && end <= this.#windowEnd) return;
+    if (!this.#channel || (this.#state !== 'open' && this.#state !== 'streaming')) return;
+    const wasHeld = this.held;
     try {
-      this.#channel.send(encodeMessage({ type: paused ? 'pause' : 'resume' }));
+      this.#channel.send(encodeMessage({ type: 'window', end }));
     } catch (error) {
       this.#fail(new PlayerError('CONNECTION_LOST', 'the data channel closed', { cause: error }));
       return;
     }
-    this.#paused = paused;
-    if (!paused && this.#state === 'streaming') {
+    this.#windowEnd = end;
+    if (wasHeld && this.#state === 'streaming') {
       this.#lastMessageAt = performance.now();
       if (this.#stallTimer === undefined) this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
     }
@@ -345,6 +357,7 @@ export class StreamConnection {
         ...(this.#requestedOffset > 0 ? { offset: this.#requestedOffset } : {}),
         ...(deferStart ? { deferStart: true } : {}),
         ...(this.#options.preloadBytes ? { preloadBytes: this.#options.preloadBytes } : {}),
+        ...(this.#options.windowEnd === undefined ? {} : { windowEnd: this.#options.windowEnd }),
       },
       { timeoutMs: this.#options.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS, signal: this.#signaling.signal },
     );
@@ -519,8 +532,8 @@ export class StreamConnection {
 
   readonly #onStallTimer = (): void => {
     this.#stallTimer = undefined;
-    // Paused by us: resume() re-arms the timer with a fresh clock.
-    if (this.#state !== 'streaming' || this.#paused) return;
+    // Held by our own window: allow() re-arms the timer with a fresh clock.
+    if (this.#state !== 'streaming' || this.held) return;
     const timeout = this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
     const idle = performance.now() - this.#lastMessageAt;
     if (idle < timeout) return this.#armStallTimer(timeout - idle);
