@@ -425,14 +425,16 @@ export class PlayerPipeline {
    * being parsed): then the window counts from the last byte received, or it would deadlock.
    */
   #windowEndNow(): number {
-    const window = this.#flowWindowBytes();
-    const decoded = this.#nextByte - this.heldCompressedBytes;
     const decoder = this.#decoder;
-    if (!decoder || this.#unfedBytes > 0) return decoded + window;
-    const framesAhead = decoder.receivedSeconds - decoder.decodedSeconds;
-    const pcmAhead = decoder.decodedSeconds - this.currentTime;
-    const starving = framesAhead < STARVING_FRAME_SECONDS && pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
-    return (starving ? this.#nextByte : decoded) + window;
+    let from = this.#nextByte - this.heldCompressedBytes; // the last byte decoded
+    if (decoder && this.#unfedBytes === 0) {
+      const framesAhead = decoder.receivedSeconds - decoder.decodedSeconds;
+      const pcmAhead = decoder.decodedSeconds - this.currentTime;
+      const starving = framesAhead < STARVING_FRAME_SECONDS && pcmAhead < Math.min(MIN_PCM_AHEAD_SECONDS, this.#options.horizonSeconds / 2);
+      if (starving) from = this.#nextByte;
+    }
+    // An unbounded window (the bench's "flow control off") is the protocol's largest end.
+    return Math.min(from + this.#flowWindowBytes(), Number.MAX_SAFE_INTEGER);
   }
 
   /** Raises the window by steps of half of it; with no connection open, asks for one instead. */
