@@ -191,7 +191,8 @@ export class PlayerPipeline {
   /** The flow-control window in bytes for this track (see {@link FlowWindow}). */
   #flowWindowBytes(): number {
     const window = this.#options.flowWindow ?? DEFAULT_FLOW_WINDOW;
-    return Math.max(window.minBytes, Math.round(window.seconds * (this.#bytesPerSecond() ?? 0)));
+    const rate = this.#bytesPerSecond();
+    return rate === undefined ? window.minBytes : Math.max(window.minBytes, Math.round(window.seconds * rate));
   }
   get receivedSeconds(): number {
     return this.#decoder?.receivedSeconds ?? 0;

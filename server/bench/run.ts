@@ -485,8 +485,8 @@ async function memorySection(browser: Browser, media: BenchMedia, runs: number, 
   markdown +=
     '\n\nJS heap from CDP `Performance.getMetrics` after `HeapProfiler.collectGarbage`. Held audio: the element\'s `memory` ' +
     '(compressed bytes received and not yet decoded + decoded PCM not yet played, most of it in the AudioWorklet, outside the JS heap), ' +
-    'sampled every 250 ms; peaks of the parts need not be simultaneous. "Flow control off" is ours with a window that never fills ' +
-    '(the server is never asked to pause): the player before receive-side flow control. Audio held by native `<audio>` is not ' +
+    'sampled every 250 ms; peaks of the parts need not be simultaneous. "Flow control off" is ours with an unbounded window ' +
+    '(the server is never held): the player before receive-side flow control. Audio held by native `<audio>` is not ' +
     'observable; it shows only in the renderer RSS.\n';
   return { markdown, raw };
 }

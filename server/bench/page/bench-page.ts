@@ -283,7 +283,7 @@ async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): P
 // Memory: play for a while, then the driver reads heap and process memory. Ours also reports the
 // audio it holds (its public `memory`: compressed bytes not yet decoded + PCM not yet played),
 // sampled every 250 ms; `ours-unbounded` is ours with receive-side flow control off (a window
-// that never fills: the server is never asked to pause), i.e. the player before flow control.
+// that is unbounded: the server is never held), i.e. the player before flow control.
 export interface HeldAudio {
   peakHeldBytes: number;
   peakCompressedBytes: number;
