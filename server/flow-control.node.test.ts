@@ -108,13 +108,15 @@ test('window: no chunk begins at or after the granted end; raising it continues 
 });
 
 test('window without windowEnd in the offer turns flow control on; with a preview the window holds the stream after start', async () => {
-  const client = new TestClient(server.url, { src: 'long.mp3', timeoutMs: 60_000 });
+  // deferStart, so the window provably lands before the first chunk is due: the channel is ordered.
+  const client = new TestClient(server.url, { src: 'long.mp3', deferStart: true, timeoutMs: 60_000 });
   try {
     await client.connect();
     await client.until(() => client.result.metadata !== undefined);
     client.send({ type: 'window', end: 2 * MAX_CHUNK_SIZE });
-    await sleep(1000);
-    // The burst is one chunk and pacing 100 ms: the window message arrives before the 3rd chunk is due.
+    client.send({ type: 'start' });
+    await client.until(() => client.result.chunks.length >= 2);
+    await sleep(800); // 8 pacing intervals
     assert.equal(received(client), 2 * MAX_CHUNK_SIZE);
     client.send({ type: 'window', end: SIZE });
     assert.equal((await client.done).ended, 'complete');

@@ -121,7 +121,8 @@ describe('signaling against the real server', function () {
     const closedAt = performance.now();
     connection.close();
     expect((await rejectionOf(opening)).code).to.equal('ABORTED');
-    expect(performance.now() - closedAt).to.be.below(500);
+    // "At once" against the 10 s signaling timeout it would otherwise wait for (slack for a busy machine).
+    expect(performance.now() - closedAt).to.be.below(3000);
     expect(recorder.calls).to.deep.equal([]);
   });
 });

@@ -114,10 +114,10 @@ describe('<rtc-audio-player> under faults', () => {
   it('/api/offer answers 404: no retry, a clear error with a retry button that works', async () => {
     await setFaults(server, { offerStatus: 404 });
     ({ player, recorder } = mount({ src: MUSIC, server, bufferSeconds: 1 }));
-    const started = performance.now();
+    // The fault answers one offer only: a retry would have been answered and played, so a
+    // rejection proves there was none (no wall-clock bound that a busy machine could break).
     const rejection = await player.play().then(() => undefined, (error: unknown) => error);
-    expect(performance.now() - started, 'not retried').to.be.lessThan(450);
-    expect(rejection).to.equal(player.error);
+    expect(rejection, 'not retried').to.equal(player.error);
     const error = errorOf(player);
     expect(error.code).to.equal('SIGNALING_HTTP');
     expect(error.status).to.equal(404);
