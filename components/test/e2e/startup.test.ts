@@ -38,7 +38,8 @@ describe('<rtc-audio-player> start-up (measured)', () => {
       tap = createOutputTap(sharedAudioContext(), output, { maxSeconds: 5 });
     };
     try {
-      if (preload === 'metadata') await waitFor('the pre-connection', () => player.timing.metadata !== undefined);
+      // The pre-connection is ready once its preview is decoded (metadata alone races the preview).
+      if (preload === 'metadata') await waitFor('the pre-connection', () => player.timing.firstDecoded !== undefined);
       await player.play();
       const recorder = await tap!;
       const audible = await recorder.whenAudible();
