@@ -15,6 +15,8 @@ export interface AcceptedOffer {
   answer: { type: 'answer'; sdp: string };
   /** ms waiting for the first local ICE candidate. */
   gatherMs: number;
+  /** ms from the offer reaching the peer manager to its answer (set-up of the wrtc peer, gathering included). */
+  negotiateMs: number;
 }
 
 export interface PeerStats {
@@ -60,6 +62,7 @@ export class PeerManager {
       throw new HttpError(503, 'SERVER_BUSY', 'too many listeners right now', { 'Retry-After': '2' });
     }
     const { config, library } = this;
+    const started = performance.now();
     const peer = new Peer({
       id: this.nextId++,
       request,
@@ -80,7 +83,7 @@ export class PeerManager {
     this.peers.add(peer);
     try {
       const { answer, gatherMs } = await peer.negotiate();
-      return { answer: { type: 'answer', sdp: answer.sdp ?? '' }, gatherMs };
+      return { answer: { type: 'answer', sdp: answer.sdp ?? '' }, gatherMs, negotiateMs: performance.now() - started };
     } catch (error) {
       await peer.close('negotiation-failed');
       if (error instanceof NegotiationError) {
