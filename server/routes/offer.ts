@@ -48,7 +48,26 @@ export function offerRoutes(router: Router, { config, library, peers, faults }: 
       ? new RateLimiterMemory({ points: config.rateLimitPerIp, duration: config.rateLimitWindowSeconds })
       : undefined;
 
-  router.post('/api/offer', stampReceived, jsonBody(config.jsonLimitBytes), async (ctx) => {
+  const anyOrigin = config.corsOrigins.includes('*');
+  const allowedOrigins = new Set(config.corsOrigins);
+  /**
+   * A text/plain offer is a CORS-simple request: the browser sends it without asking first, so
+   * the allow-list that a preflight enforces for application/json is enforced here instead —
+   * otherwise a page of any origin could make its visitors' browsers create peers here (blind:
+   * it could not read the answer). Same-origin pages and clients that send no Origin are not
+   * affected, nor is anything when CORS_ORIGINS is `*`.
+   */
+  const originGate = async (ctx: Context, next: () => Promise<unknown>): Promise<void> => {
+    const origin = ctx.get('Origin');
+    // (Koa 3's ctx.origin is the Origin header itself: this server's own origin is built here.)
+    const own = `${ctx.protocol}://${ctx.host}`;
+    if (!anyOrigin && origin !== '' && ctx.request.is('text/plain') !== false && !allowedOrigins.has(origin) && origin !== own) {
+      throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', 'this server does not accept offers from pages of this origin (CORS_ORIGINS)');
+    }
+    await next();
+  };
+
+  router.post('/api/offer', stampReceived, originGate, jsonBody(config.jsonLimitBytes, { acceptTextPlain: true }), async (ctx) => {
     const started = performance.now();
     const received = (ctx.state as { offerReceivedAt?: number }).offerReceivedAt ?? started;
     if (limiter) await consume(limiter, ctx.ip);
