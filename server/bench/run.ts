@@ -91,6 +91,8 @@ interface StartCase {
   player: 'ours' | 'native';
   preload: 'none' | 'metadata' | 'auto';
   bufferSeconds?: number;
+  /** The element's `server` is another origin (a second proxy port): its offer is a CORS request. */
+  crossOrigin?: boolean;
 }
 
 const SMALL_BUFFER_SECONDS = 0.5;
@@ -99,6 +101,7 @@ const START_CASES: StartCase[] = [
   { id: 'native-cold', label: 'native `<audio preload=none>`', player: 'native', preload: 'none' },
   { id: 'ours-cold', label: 'ours preload=none, buffer-seconds default (10)', player: 'ours', preload: 'none' },
   { id: 'ours-cold-small', label: `ours preload=none, buffer-seconds=${SMALL_BUFFER_SECONDS}`, player: 'ours', preload: 'none', bufferSeconds: SMALL_BUFFER_SECONDS },
+  { id: 'ours-cold-xorigin', label: 'ours preload=none, `server` on another origin (CORS, first play of the page)', player: 'ours', preload: 'none', crossOrigin: true },
   { id: 'native-metadata', label: 'native `<audio preload=metadata>` after loadedmetadata', player: 'native', preload: 'metadata' },
   { id: 'ours-metadata', label: 'ours preload=metadata (default attributes)', player: 'ours', preload: 'metadata' },
   { id: 'native-warm', label: 'native `<audio preload=auto>` after canplaythrough', player: 'native', preload: 'auto' },
@@ -118,6 +121,8 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const env = { AUDIO_DIR: media.dir };
   let server = await startWatchedServer('startup', env);
   const proxy = await startTimingProxy(server.url);
+  // The same server through another port: another origin for the page, as a signaling server on its own host is.
+  const crossProxy = await startTimingProxy(server.url);
   let restarts = 0;
   const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
   const recipes: Record<'gatherComplete' | 'immediate', { offerPostedMs: number; firstChunkMs: number }[]> = { gatherComplete: [], immediate: [] };
@@ -129,6 +134,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
         log(`startup: restarting the crashed server (${restarts}/${MAX_SERVER_RESTARTS})`);
         server = await startWatchedServer('startup', env);
         proxy.setUpstream(server.url);
+        crossProxy.setUpstream(server.url);
       }
       log(`startup run ${run + 1}/${runs}`);
       for (const recipe of ['gatherComplete', 'immediate'] as const) {
@@ -162,7 +168,14 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
               src: media.demo,
               preload: startCase.preload,
               ...(startCase.bufferSeconds !== undefined ? { bufferSeconds: startCase.bufferSeconds } : {}),
+              ...(startCase.crossOrigin ? { server: crossProxy.url } : {}),
             });
+            // The offer as the proxy saw it, in ms from play() (the page's marks are from its playRequested, ~the same instant).
+            const offer = (startCase.crossOrigin ? crossProxy : proxy).offers.find((entry) => entry.requestEpochMs >= result.playEpochMs - 1);
+            if (offer) {
+              const marks = { request: offer.requestEpochMs, requestEnd: offer.requestEndEpochMs, response: offer.responseEpochMs, responseEnd: offer.responseEndEpochMs };
+              for (const [name, epoch] of Object.entries(marks)) if (epoch !== undefined) result.timing[`proxy.${name}`] = epoch - result.playEpochMs;
+            }
             // Bytes already in the page at play() (auto, metadata's preview): 0, as for native.
             const firstChunkMs = (result.bytesBeforePlay ?? 0) > 0 ? 0 : (result.timing.firstChunk ?? Number.NaN);
             return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, bytesBeforePlay: result.bytesBeforePlay ?? 0, timing: result.timing };
@@ -175,6 +188,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     }
   } finally {
     await proxy.close();
+    await crossProxy.close();
     await server.stop();
   }
 
@@ -212,6 +226,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
     ['  of which: POST sent → request on the wire (Resource Timing `requestStart`)', (t) => step(t, 'http.requestStart', 'offerSent')],
     ['  of which: response start → answer parsed (`responseStart` → answerReceived)', (t) => step(t, 'answerReceived', 'http.responseStart')],
+    ['  of which: the bench proxy had the request → had sent the answer', (t) => step(t, 'proxy.responseEnd', 'proxy.request')],
     ['server: read + parse the request body (Server-Timing `body`)', (t) => t['server.body'] ?? Number.NaN],
     ['server: answer (Server-Timing `answer`)', (t) => t['server.answer'] ?? Number.NaN],
     ['  of which the peer process round trip (`peer`)', (t) => t['server.peer'] ?? Number.NaN],

@@ -147,9 +147,10 @@ function relativeTiming(timing: Readonly<Record<string, unknown>> | undefined, o
   return out;
 }
 
-async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 'auto'; bufferSeconds?: number }): Promise<StartResult> {
+async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 'auto'; bufferSeconds?: number; server?: string }): Promise<StartResult> {
   const tap = await makeTap();
   const player = document.createElement('rtc-audio-player') as PlayerLike;
+  if (options.server !== undefined) player.setAttribute('server', options.server);
   player.setAttribute('preload', options.preload);
   if (options.bufferSeconds !== undefined) player.setAttribute('buffer-seconds', String(options.bufferSeconds));
   player.setAttribute('src', options.src);
