@@ -120,9 +120,9 @@ interface StartSample {
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const env = { AUDIO_DIR: media.dir };
   let server = await startWatchedServer('startup', env);
-  const proxy = await startTimingProxy(server.url);
   // The same server through another port: another origin for the page, as a signaling server on its own host is.
   const crossProxy = await startTimingProxy(server.url);
+  const proxy = await startTimingProxy(server.url, [crossProxy.url]);
   let restarts = 0;
   const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
   const recipes: Record<'gatherComplete' | 'immediate', { offerPostedMs: number; firstChunkMs: number }[]> = { gatherComplete: [], immediate: [] };

@@ -49,7 +49,11 @@ export interface TimingProxy {
   close(): Promise<void>;
 }
 
-export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
+/**
+ * `connectTo`: origins the pages it serves may also fetch from (added to the server's CSP
+ * `connect-src`, which says `'self'`): the bench's cross-origin signaling case.
+ */
+export async function startTimingProxy(upstream: string, connectTo: string[] = []): Promise<TimingProxy> {
   let target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const media: MediaResponseTiming[] = [];
@@ -72,7 +76,12 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
       { agent, host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
       (upstreamResponse) => {
         if (offer) offer.responseEpochMs = epochNow();
-        response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        const headers = { ...upstreamResponse.headers };
+        const csp = headers['content-security-policy'];
+        if (connectTo.length > 0 && typeof csp === 'string') {
+          headers['content-security-policy'] = csp.replace(/connect-src ([^;]*)/, (_, sources: string) => `connect-src ${sources} ${connectTo.join(' ')}`);
+        }
+        response.writeHead(upstreamResponse.statusCode ?? 502, headers);
         if (entry) {
           entry.status = upstreamResponse.statusCode ?? 0;
           upstreamResponse.once('data', () => (entry.firstByteEpochMs = epochNow()));
