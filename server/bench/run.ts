@@ -269,13 +269,21 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
 // ---------------------------------------------------------------------------------------------
 // Throughput: 16 MiB unpaced over the DataChannel vs HTTP fetch
 
+/** This network namespace's UDP counters (/proc/net/snmp): datagrams in, and those dropped for a full receive buffer. */
+function udpCounters(): { InDatagrams: number; RcvbufErrors: number } {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Udp:'));
+  const [names, values] = lines.map((line) => line.split(/\s+/).slice(1));
+  const get = (name: string) => Number(values?.[names?.indexOf(name) ?? -1] ?? Number.NaN);
+  return { InDatagrams: get('InDatagrams'), RcvbufErrors: get('RcvbufErrors') };
+}
+
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
   // The server parses every track's duration when it starts (seconds of CPU on the bench library):
   // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
   await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
   await sleep(1000);
-  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number }[]> = { rtc: [], http: [] };
+  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;
   try {
@@ -287,8 +295,16 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
           try {
             const cpu0 = treeCpuMs(browserPid);
             const server0 = treeCpuMs(serverPid);
+            const udp0 = udpCounters();
             const result = await runPage.call(kind === 'rtc' ? 'throughputRtc' : 'throughputHttp', { src: media.sixteenMiB });
-            const sample = { ...result, browserCpuMs: treeCpuMs(browserPid) - cpu0, serverCpuMs: treeCpuMs(serverPid) - server0 };
+            const udp1 = udpCounters();
+            const sample = {
+              ...result,
+              browserCpuMs: treeCpuMs(browserPid) - cpu0,
+              serverCpuMs: treeCpuMs(serverPid) - server0,
+              udpDatagrams: udp1.InDatagrams - udp0.InDatagrams,
+              udpDrops: udp1.RcvbufErrors - udp0.RcvbufErrors,
+            };
             if (result.bytes !== 16 * 1024 * 1024) throw new Error(`received ${result.bytes} bytes, expected 16 MiB`);
             return sample;
           } finally {
@@ -310,10 +326,11 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
     formatSummary(summarize(raw[kind].map((s) => s.setupMs))),
     formatSummary(summarize(raw[kind].map((s) => perMb(s, s.browserCpuMs)))),
     formatSummary(summarize(raw[kind].map((s) => perMb(s, s.serverCpuMs)))),
+    formatSummary(summarize(raw[kind].map((s) => s.udpDrops))),
   ]);
   const ratioRow = ratio(summarize(raw.rtc.map(mbps)), summarize(raw.http.map(mbps)));
   let markdown = `### Throughput, 16 MiB — median (p95), ${runs} runs each\n\n`;
-  markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB'], rows);
+  markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB', 'UDP datagrams dropped (receive buffer full)'], rows);
   markdown += `\n\nDataChannel/HTTP throughput: ${ratioRow}. CPU from /proc (10 ms ticks), all Chromium processes / the server process.\n`;
   return { markdown, raw };
 }
