@@ -22,7 +22,7 @@ import {
 } from '../protocol.js';
 import { DEFAULT_SIGNALING_TIMEOUT_MS, requestAnswer } from './signaling.js';
 import type { ServerTimingMetric } from './server-timing.js';
-import { STREAM_CHANNEL_LABEL, peerConfiguration, takeSparePeer } from './spare-peer.js';
+import { STREAM_CHANNEL_LABEL, peerConfiguration, takeReadySparePeer, takeSparePeer } from './spare-peer.js';
 
 /**
  * Steps of set-up and streaming, each stamped with performance.now() when reached.
@@ -295,7 +295,8 @@ export class StreamConnection {
     const iceServers = this.#options.iceServers ?? [];
     // A spare peer made before play() (preload="none" players lease one; see spare-peer.ts) already
     // has its channel and offer: a cold start skips straight to setLocalDescription + POST.
-    const spare = iceServers.length === 0 ? await takeSparePeer() : undefined;
+    // Taken synchronously when ready, so that the offer is posted from within play() (see takeReadySparePeer).
+    const spare = iceServers.length === 0 ? (takeReadySparePeer() ?? (await takeSparePeer())) : undefined;
     if (this.#torn) {
       spare?.pc.close();
       return;
