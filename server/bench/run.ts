@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'puppeteer-core';
 import { projectRoot, startServer, type ServerProcess } from './server-process.js';
 import { buildBenchPage } from './build-page.js';
-import { launchChromium, openRunPage, rendererRssKb, treeCpuMs } from './browser.js';
+import { launchChromium, openRunPage, rendererRssKb, treeCpuByKindMs, treeCpuMs } from './browser.js';
 import { runLoadSection, type LoadResult } from './load/load-bench.js';
 import { prepareMedia, DECODE_SECONDS, type BenchMedia } from './media.js';
 import { formatNumber, formatSummary, markdownTable, ratio, summarize } from './stats.js';
@@ -283,7 +283,7 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
   // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
   await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
   await sleep(1000);
-  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number }[]> = { rtc: [], http: [] };
+  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number; browserCpuByKindMs: Record<string, number> }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;
   try {
@@ -296,14 +296,18 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
             const cpu0 = treeCpuMs(browserPid);
             const server0 = treeCpuMs(serverPid);
             const udp0 = udpCounters();
+            const kinds0 = treeCpuByKindMs(browserPid);
             const result = await runPage.call(kind === 'rtc' ? 'throughputRtc' : 'throughputHttp', { src: media.sixteenMiB });
             const udp1 = udpCounters();
+            const kinds1 = treeCpuByKindMs(browserPid);
+            const browserCpuByKindMs = Object.fromEntries(Object.entries(kinds1).map(([kind, ms]) => [kind, ms - (kinds0[kind] ?? 0)]));
             const sample = {
               ...result,
               browserCpuMs: treeCpuMs(browserPid) - cpu0,
               serverCpuMs: treeCpuMs(serverPid) - server0,
               udpDatagrams: udp1.InDatagrams - udp0.InDatagrams,
               udpDrops: udp1.RcvbufErrors - udp0.RcvbufErrors,
+              browserCpuByKindMs,
             };
             if (result.bytes !== 16 * 1024 * 1024) throw new Error(`received ${result.bytes} bytes, expected 16 MiB`);
             return sample;
@@ -331,6 +335,15 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
   const ratioRow = ratio(summarize(raw.rtc.map(mbps)), summarize(raw.http.map(mbps)));
   let markdown = `### Throughput, 16 MiB — median (p95), ${runs} runs each\n\n`;
   markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB', 'UDP datagrams dropped (receive buffer full)'], rows);
+  // Where the browser's CPU went, per MB, by Chromium process kind (median over runs).
+  for (const kind of ['rtc', 'http'] as const) {
+    const kinds = [...new Set(raw[kind].flatMap((s) => Object.keys(s.browserCpuByKindMs)))].sort();
+    const parts = kinds
+      .map((name) => [name, summarize(raw[kind].map((s) => perMb(s, s.browserCpuByKindMs[name] ?? 0))).median] as const)
+      .filter(([, ms]) => ms >= 0.5)
+      .map(([name, ms]) => `${name} ${formatNumber(ms)}`);
+    if (parts.length > 0) markdown += `\n\n${kind === 'rtc' ? 'DataChannel' : 'HTTP'}: browser CPU ms/MB by process: ${parts.join(', ')}.`;
+  }
   markdown += `\n\nDataChannel/HTTP throughput: ${ratioRow}. CPU from /proc (10 ms ticks), all Chromium processes / the server process.\n`;
   return { markdown, raw };
 }
