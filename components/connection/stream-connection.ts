@@ -325,19 +325,18 @@ export class StreamConnection {
     // SDP is final once created, so it is posted while the local description is being set, and
     // the answer is applied after both. Only candidates from configured STUN/TURN servers (a
     // client that can reach the server only through a relay) are worth a short, bounded wait.
-    const localSet = pc.setLocalDescription(offer);
+    let localSet: Promise<void> | undefined;
     let sdp = offer.sdp ?? '';
     if (iceServers.length > 0) {
+      localSet = pc.setLocalDescription(offer);
       await localSet;
       if (this.#torn) return;
       await gatheringComplete(pc, this.#options.gatherTimeoutMs ?? DEFAULT_GATHER_TIMEOUT_MS);
       if (this.#torn) return;
       sdp = pc.localDescription?.sdp ?? sdp;
-    } else {
-      localSet.catch(() => undefined); // awaited below, after the answer; no unhandled rejection meanwhile
     }
     this.#mark('offerSent');
-    const result = await requestAnswer(
+    const answered = requestAnswer(
       server,
       {
         offer: { type: 'offer', sdp },
@@ -349,6 +348,13 @@ export class StreamConnection {
       },
       { timeoutMs: this.#options.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS, signal: this.#signaling.signal },
     );
+    if (localSet === undefined) {
+      // After the fetch has been issued: setting the local description binds sockets through the
+      // same browser network service, and the offer should not queue behind that.
+      localSet = pc.setLocalDescription(offer);
+      localSet.catch(() => undefined); // awaited below, after the answer; no unhandled rejection meanwhile
+    }
+    const result = await answered;
     if (this.#torn) return;
     this.#mark('answerReceived');
     this.#serverTiming = result.serverTiming;
