@@ -120,7 +120,8 @@ export function treeCpuByKindMs(rootPid: number): Record<string, number> {
   for (const entry of processTree(rootPid)) {
     let kind = 'browser';
     try {
-      const args = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split('\0');
+      // Chromium rewrites its children's process title: one space-separated string, not NUL-separated argv.
+      const args = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split(/[\0 ]/);
       const type = args.find((arg) => arg.startsWith('--type='))?.slice(7);
       const service = args.find((arg) => arg.startsWith('--utility-sub-type='))?.slice(19);
       if (type) kind = service ? `${type}:${service}` : type;
