@@ -350,7 +350,8 @@ export class StreamConnection {
     );
     if (localSet === undefined) {
       // After the fetch has been issued: setting the local description binds sockets through the
-      // same browser network service, and the offer should not queue behind that.
+      // same browser network service, and the offer need not queue behind that (on loopback the
+      // bench could not tell the two orders apart: requestStart 4.3 vs 4.8 ms after offerSent).
       localSet = pc.setLocalDescription(offer);
       localSet.catch(() => undefined); // awaited below, after the answer; no unhandled rejection meanwhile
     }
