@@ -106,8 +106,8 @@ export async function takeSparePeer(): Promise<SparePeer | undefined> {
 /**
  * The spare if it is made already, taken at once (no await), else undefined (and the slot is left
  * as it is: {@link takeSparePeer} waits for one being made). Why: play() runs in a task that also
- * queued the element's render and events as microtasks; a cold start that awaits even a settled
- * promise posts its offer after all of them (3–4 ms measured), one that takes the spare
+ * queues microtasks (the element's render, the playback engine's creation); a cold start that
+ * awaits even a settled promise posts its offer after all of them, one that takes the spare
  * synchronously posts it from within play().
  */
 export function takeReadySparePeer(): SparePeer | undefined {
