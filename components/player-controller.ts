@@ -16,6 +16,7 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { audioContextNeedsGesture } from './playback/audio-context.js';
 import { prewarmMp3Decoder } from './decoder/stream-decoder.js';
 import { leaseSparePeer, prewarmCertificate } from './connection/spare-peer.js';
+import { prewarmPlaybackEngine } from './playback/playback-engine.js';
 import type { ConnectionMark } from './connection/stream-connection.js';
 import { PlayerError } from './errors.js';
 import { errorEvent, mediaEvent, progressEvent, StateChangeEvent, type MediaEventName } from './events.js';
@@ -561,14 +562,17 @@ export class PlayerController implements ReactiveController {
   /**
    * Connection set-up that sends nothing, done before play(): the page's DTLS certificate for
    * every player, and for `preload="none"` a spare local-only peer with its offer made, so a cold
-   * play() starts with setLocalDescription + POST (saves the 5–25 ms of createOffer). preload
-   * "metadata"/"auto" connect before play() anyway and only use the certificate.
+   * play() starts with setLocalDescription + POST (saves the 5–25 ms of createOffer), and the
+   * playback worklet module if the page has an AudioContext already. preload "metadata"/"auto"
+   * connect before play() anyway and only use the certificate.
    */
   #prewarmPeer(): void {
     const { preload, src } = this.#config();
     if (!src) return;
     prewarmCertificate();
-    if (preload === 'none') this.#releaseSpare ??= leaseSparePeer();
+    if (preload !== 'none') return;
+    this.#releaseSpare ??= leaseSparePeer();
+    prewarmPlaybackEngine();
   }
 
   #preconnect(): void {

@@ -118,7 +118,10 @@ export class PlayerPipeline {
   constructor(options: PipelineOptions, listener: PipelineListener) {
     this.#options = options;
     this.#listener = listener;
-    this.#engineReady = PlaybackEngine.create(sharedAudioContext()).then((engine) => {
+    // Not in this task: a cold play() posts its offer synchronously right after making the
+    // pipeline, and the page's first AudioWorklet module costs the main thread milliseconds that
+    // are better spent while the offer is in flight (the engine is needed at the first PCM).
+    this.#engineReady = Promise.resolve().then(() => PlaybackEngine.create(sharedAudioContext())).then((engine) => {
       if (this.#destroyed) {
         engine.destroy();
         throw new PlayerError('ABORTED', 'pipeline destroyed');

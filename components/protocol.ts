@@ -32,10 +32,11 @@ export const HTTP_ERROR_CODES = [
   'BAD_CLIENT_ID', // 400
   'BAD_SRC', // 400: src empty, too long, absolute, traversal, dotfile, control characters
   'BAD_OFFSET', // 400: offset not an integer in [0, totalSize)
+  'ORIGIN_NOT_ALLOWED', // 403: a text/plain offer from a page origin CORS_ORIGINS does not list
   'NOT_FOUND', // 404: no such route
   'TRACK_NOT_FOUND', // 404: src is well-formed but names no file of the library
   'PAYLOAD_TOO_LARGE', // 413
-  'UNSUPPORTED_MEDIA_TYPE', // 415: request body is not application/json
+  'UNSUPPORTED_MEDIA_TYPE', // 415: request body is not application/json (or, for an offer, utf-8 text/plain)
   'NOT_AUDIO', // 415: the file exists but is empty or not an audio format we stream
   'RATE_LIMITED', // 429, with Retry-After
   'SERVER_BUSY', // 503, with Retry-After: peer limit reached or shutting down

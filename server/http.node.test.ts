@@ -173,12 +173,39 @@ test('POST /api/offer: body errors are 400 BAD_JSON / 413 / 415 with JSON bodies
   await expectError(await post(undefined, { raw: '{"offer": ' }), 400, 'BAD_JSON');
   await expectError(await post(undefined, { raw: '"just a string"' }), 400, 'BAD_JSON');
   await expectError(await post(undefined, { raw: 'offer=1', type: 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-  await expectError(await post(undefined, { raw: '{}', type: 'text/plain' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+  await expectError(await post(undefined, { raw: '{}', type: 'text/html' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
   await expectError(await post(offerBody({ pad: 'x'.repeat(200_000) })), 413, 'PAYLOAD_TOO_LARGE');
   await expectError(await post([1, 2]), 400, 'BAD_REQUEST');
   await expectError(await post(offerBody({ extra: 1 })), 400, 'BAD_REQUEST');
   await expectError(await post(undefined, { raw: JSON.stringify(offerBody()).replace('{', '{"__proto__":{"x":1},') }), 400, 'BAD_JSON'); // prototype poisoning refused by the parser
   assert.equal(({} as Record<string, unknown>).x, undefined);
+});
+
+test('POST /api/offer as text/plain (a CORS-simple request): the same JSON, the same rules and errors', async () => {
+  const text = (body: unknown, raw?: string, type = 'text/plain;charset=UTF-8') => post(body, { type, ...(raw === undefined ? {} : { raw }) });
+  // Accepted offers get a peer each: on a server of their own, so that it can close them.
+  const own = await startTestServer({ AUDIO_DIR: lib.dir });
+  try {
+    for (const type of ['text/plain;charset=UTF-8', 'text/plain']) {
+      const ok = await fetch(`${own.url}/api/offer`, { method: 'POST', headers: { 'Content-Type': type }, body: JSON.stringify(offerBody()) });
+      assert.equal(ok.status, 200, type);
+      const answer = (await ok.json()) as { answer: { type: string; sdp: string } };
+      assert.equal(answer.answer.type, 'answer');
+      assert.match(answer.answer.sdp, /^a=candidate:/m);
+    }
+    assert.equal(own.peers.activePeers, 2);
+  } finally {
+    await own.close();
+  }
+  await expectError(await text(undefined, '{"offer": '), 400, 'BAD_JSON');
+  await expectError(await text(undefined, 'offer=1&src=a.mp3'), 400, 'BAD_JSON');
+  await expectError(await text(undefined, '"just a string"'), 400, 'BAD_JSON');
+  await expectError(await text(undefined, JSON.stringify(offerBody()).replace('{', '{"__proto__":{"x":1},')), 400, 'BAD_JSON');
+  assert.equal(({} as Record<string, unknown>).x, undefined);
+  await expectError(await text(offerBody({ extra: 1 })), 400, 'BAD_REQUEST');
+  await expectError(await text(offerBody({ src: '../rtc-outside.mp3' })), 400, 'BAD_SRC');
+  await expectError(await text(offerBody({ pad: 'x'.repeat(200_000) })), 413, 'PAYLOAD_TOO_LARGE');
+  await expectError(await text(offerBody(), undefined, 'text/plain; charset=iso-8859-1'), 415, 'UNSUPPORTED_MEDIA_TYPE');
 });
 
 test('POST /api/offer: field errors name the field', async () => {
@@ -236,6 +263,14 @@ test('a valid offer is answered with candidates and Server-Timing', async () => 
   assert.match(body.answer.sdp, /^a=candidate:/m);
   assert.match(response.headers.get('server-timing') ?? '', /answer;dur=[\d.]+/);
   assert.match(response.headers.get('server-timing') ?? '', /gather;dur=[\d.]+/);
+  const metrics = Object.fromEntries(
+    (response.headers.get('server-timing') ?? '').split(',').map((entry) => {
+      const [name, dur] = entry.trim().split(';dur=');
+      return [name, Number(dur)];
+    }),
+  );
+  for (const name of ['body', 'peer', 'negotiate', 'gather', 'answer']) assert.ok(metrics[name]! >= 0, `${name} in ${JSON.stringify(metrics)}`);
+  assert.ok(metrics.negotiate! <= metrics.peer! && metrics.peer! <= metrics.answer! && metrics.gather! <= metrics.negotiate!, JSON.stringify(metrics));
   assert.equal(server.peers.activePeers, 1); // never connected: the open timeout (or close()) ends it
 });
 
@@ -273,6 +308,22 @@ test('CORS allow-list: only listed origins are echoed', async () => {
     const bad = await fetch(`${listed.url}/api/health`, { headers: { Origin: 'http://evil.test' } });
     await bad.json();
     assert.equal(bad.headers.get('access-control-allow-origin'), null);
+    // A text/plain offer skips the preflight, so the server itself turns unlisted origins away,
+    // before any peer exists; listed origins, the server's own and Origin-less clients get through.
+    const textOffer = (origin?: string) =>
+      fetch(`${listed.url}/api/offer`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain;charset=UTF-8', ...(origin === undefined ? {} : { Origin: origin }) },
+        body: JSON.stringify(offerBody()),
+      });
+    await expectError(await textOffer('http://evil.test'), 403, 'ORIGIN_NOT_ALLOWED');
+    await expectError(await textOffer('null'), 403, 'ORIGIN_NOT_ALLOWED');
+    assert.equal(listed.peers.activePeers, 0, 'a refused origin created a peer');
+    for (const origin of ['http://good.test', listed.url, undefined]) {
+      const accepted = await textOffer(origin);
+      assert.equal(accepted.status, 200, `${origin} → ${accepted.status}`);
+      await accepted.json();
+    }
   } finally {
     await listed.close();
   }

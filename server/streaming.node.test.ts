@@ -10,6 +10,7 @@ import { MAX_CHUNK_SIZE, totalChunksOf } from '../components/protocol';
 import { fakeMp3, sha256, tempLibrary, type TempLibrary } from './testing/fixtures';
 import { startTestServer, type TestServer } from './testing/in-process-server';
 import { streamTrack, TestClient, type StreamResult } from './testing/wrtc-client';
+import { FIRST_PREVIEW_MESSAGE_BYTES } from './streaming/stream-session';
 
 let lib: TempLibrary;
 let server: TestServer;
@@ -151,11 +152,17 @@ test('preloadBytes: metadata, the preview, nothing more until start, then the re
     await new Promise((resolve) => setTimeout(resolve, 150));
     assert.equal(client.result.metadata?.preloadBytes, 100_000);
     assert.equal(client.bytes().length, 100_000, 'only the preview before start');
-    assert.deepEqual(client.result.chunks.map((chunk) => chunk.byteLength), [MAX_CHUNK_SIZE, 100_000 - MAX_CHUNK_SIZE]);
+    // The preview's first message is small (it fits a fresh association's first congestion window).
+    const preview = [FIRST_PREVIEW_MESSAGE_BYTES, MAX_CHUNK_SIZE, 100_000 - FIRST_PREVIEW_MESSAGE_BYTES - MAX_CHUNK_SIZE];
+    assert.deepEqual(client.result.chunks.map((chunk) => chunk.byteLength), preview);
     client.send({ type: 'start' });
     client.send({ type: 'start' }); // a repeated start is harmless
     const result = await client.done;
     assert.equal(result.ended, 'complete');
+    // After the preview, the stream proper: chunkSize messages, the last shorter.
+    const rest = 300_000 - 100_000;
+    const stream = [...Array<number>(Math.floor(rest / MAX_CHUNK_SIZE)).fill(MAX_CHUNK_SIZE), rest % MAX_CHUNK_SIZE];
+    assert.deepEqual(client.result.chunks.map((chunk) => chunk.byteLength), [...preview, ...stream]);
     assert.equal(sha256(client.bytes()), sha256(files.get('s300000.mp3')!));
   } finally {
     client.close();

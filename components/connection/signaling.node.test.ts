@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { PlayerError } from '../errors.js';
 import type { OfferRequest } from '../protocol.js';
-import { offerUrl, requestAnswer } from './signaling.js';
+import { JSON_TYPE, TEXT_TYPE, offerContentType, offerUrl, requestAnswer } from './signaling.js';
 
 type Handler = (request: IncomingMessage, body: string, response: ServerResponse) => void;
 let handler: Handler = (_req, _body, res) => res.end();
@@ -69,6 +69,71 @@ test('posts the request as JSON to /api/offer and returns the answer with Server
     { name: 'answer', duration: 3.5 },
     { name: 'gather', duration: 1 },
   ]);
+});
+
+test('offerContentType: JSON same-origin and outside a browser, text/plain (no CORS preflight) cross-origin', () => {
+  const page = { href: 'https://site.test/player/', origin: 'https://site.test' };
+  assert.equal(offerContentType('/api/offer', page), JSON_TYPE);
+  assert.equal(offerContentType('https://site.test/api/offer', page), JSON_TYPE);
+  assert.equal(offerContentType('https://audio.site.test/api/offer', page), TEXT_TYPE);
+  assert.equal(offerContentType('http://site.test/api/offer', page), TEXT_TYPE); // another scheme is another origin
+  assert.equal(offerContentType('https://site.test:8443/api/offer', page), TEXT_TYPE);
+  assert.equal(offerContentType('https://audio.test/api/offer', undefined), JSON_TYPE);
+});
+
+/** Runs `body` as if in a page of another origin than the test server (Node's fetch has no CORS). */
+async function asCrossOriginPage<T>(body: () => Promise<T>): Promise<T> {
+  const had = Object.getOwnPropertyDescriptor(globalThis, 'location');
+  Object.defineProperty(globalThis, 'location', { value: { href: 'https://page.test/', origin: 'https://page.test' }, configurable: true });
+  try {
+    return await body();
+  } finally {
+    if (had) Object.defineProperty(globalThis, 'location', had);
+    else delete (globalThis as { location?: unknown }).location;
+  }
+}
+
+test('cross-origin: the offer goes as text/plain, the same JSON', async () => {
+  const seen: { type?: string; body?: unknown }[] = [];
+  handler = (req, body, res) => {
+    seen.push({ type: req.headers['content-type'], body: JSON.parse(body) });
+    json(res, 200, { answer: { type: 'answer', sdp: 'v=0\r\nanswer' } });
+  };
+  const result = await asCrossOriginPage(() => requestAnswer(base, request));
+  assert.deepEqual(seen, [{ type: TEXT_TYPE, body: request }]);
+  assert.equal(result.answer.sdp, 'v=0\r\nanswer');
+});
+
+test('cross-origin against a server without text/plain offers (415): asked again once as JSON', async () => {
+  const types: string[] = [];
+  handler = (req, _body, res) => {
+    types.push(req.headers['content-type'] ?? '');
+    if (req.headers['content-type'] === JSON_TYPE) json(res, 200, { answer: { type: 'answer', sdp: 'v=0\r\nanswer' } });
+    else json(res, 415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'request body must be application/json' } });
+  };
+  const result = await asCrossOriginPage(() => requestAnswer(base, request));
+  assert.deepEqual(types, [TEXT_TYPE, JSON_TYPE]);
+  assert.equal(result.answer.sdp, 'v=0\r\nanswer');
+
+  // A 415 for JSON too is the server's last word: one retry, then SIGNALING_HTTP, fatal.
+  types.length = 0;
+  handler = (req, _body, res) => {
+    types.push(req.headers['content-type'] ?? '');
+    json(res, 415, { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'nope' } });
+  };
+  const error = await rejection(asCrossOriginPage(() => requestAnswer(base, request)));
+  assert.deepEqual(types, [TEXT_TYPE, JSON_TYPE]);
+  assert.deepEqual([error.code, error.status, error.detail, error.fatal], ['SIGNALING_HTTP', 415, 'UNSUPPORTED_MEDIA_TYPE', true]);
+
+  // Any other refusal of the text/plain offer is final at once (no second request).
+  types.length = 0;
+  handler = (req, _body, res) => {
+    types.push(req.headers['content-type'] ?? '');
+    json(res, 400, { error: { code: 'BAD_JSON', message: 'request body is not a valid JSON object' } });
+  };
+  const bad = await rejection(asCrossOriginPage(() => requestAnswer(base, request)));
+  assert.deepEqual(types, [TEXT_TYPE]);
+  assert.deepEqual([bad.code, bad.status, bad.detail], ['SIGNALING_HTTP', 400, 'BAD_JSON']);
 });
 
 test('404 with an error body: SIGNALING_HTTP, fatal, server code and message', async () => {

@@ -27,6 +27,27 @@ export function offerUrl(server: string): string {
   return `${server.replace(/\/+$/, '')}/api/offer`;
 }
 
+export const JSON_TYPE = 'application/json';
+/** The same JSON, labelled so that a cross-origin POST is a CORS "simple request". */
+export const TEXT_TYPE = 'text/plain;charset=utf-8';
+
+/**
+ * The Content-Type to post an offer to `url` with. Cross-origin, `application/json` makes the
+ * browser send an OPTIONS preflight and wait for it before the offer (a whole extra round trip on
+ * a page's first play, until the preflight is cached); the server takes the same JSON as
+ * text/plain, which needs none. Same-origin (and outside a browser) there is no preflight: JSON.
+ */
+export function offerContentType(url: string, page: { href: string; origin: string } | undefined = globalThis.location): string {
+  if (page === undefined) return JSON_TYPE;
+  let target: string;
+  try {
+    target = new URL(url, page.href).origin;
+  } catch {
+    return JSON_TYPE; // fetch will report the bad URL
+  }
+  return target === page.origin ? JSON_TYPE : TEXT_TYPE;
+}
+
 /**
  * Throws PlayerError:
  * - SIGNALING_UNREACHABLE: the request failed at the network level (refused, reset, DNS, CORS);
@@ -66,23 +87,27 @@ export async function requestAnswer(server: string, body: OfferRequest, options:
   };
 
   try {
-    let response: Response;
-    try {
-      response = await fetch(offerUrl(server), {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: controller.signal,
-        cache: 'no-store',
-      });
-    } catch (error) {
-      throw failure(error, false);
-    }
-    let text: string;
-    try {
-      text = await response.text();
-    } catch (error) {
-      throw failure(error, true);
+    const url = offerUrl(server);
+    const json = JSON.stringify(body);
+    const post = async (contentType: string): Promise<{ response: Response; text: string }> => {
+      let response: Response;
+      try {
+        response = await fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body: json, signal: controller.signal, cache: 'no-store' });
+      } catch (error) {
+        throw failure(error, false);
+      }
+      try {
+        return { response, text: await response.text() };
+      } catch (error) {
+        throw failure(error, true);
+      }
+    };
+    const contentType = offerContentType(url);
+    let { response, text } = await post(contentType);
+    // A server older than text/plain offers refuses them with 415: say it again as JSON (and pay
+    // the preflight), once.
+    if (response.status === 415 && contentType !== JSON_TYPE && parseErrorBody(tryParse(text))?.code === 'UNSUPPORTED_MEDIA_TYPE') {
+      ({ response, text } = await post(JSON_TYPE));
     }
     const serverTiming = parseServerTiming(response.headers.get('Server-Timing'));
     if (!response.ok) throw httpError(response, text);
@@ -106,15 +131,17 @@ function aborted(cause: unknown): PlayerError {
   return new PlayerError('ABORTED', 'signaling was cancelled', { cause });
 }
 
+function tryParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined; // a proxy's HTML page, say: still an HTTP error, just without a server code
+  }
+}
+
 function httpError(response: Response, text: string): PlayerError {
   const { status } = response;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined; // a proxy's HTML page, say: still an HTTP error, just without a server code
-  }
-  const serverError = parseErrorBody(parsed);
+  const serverError = parseErrorBody(tryParse(text));
   const message = serverError?.message || `the signaling server answered HTTP ${status}${response.statusText ? ` ${response.statusText}` : ''}`;
   return new PlayerError('SIGNALING_HTTP', message, {
     status,

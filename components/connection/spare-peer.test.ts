@@ -1,5 +1,5 @@
 import { expect } from '@open-wc/testing';
-import { leaseSparePeer, peerConfiguration, prewarmCertificate, readyCertificates, sparePeerHeld, takeSparePeer } from './spare-peer.js';
+import { leaseSparePeer, peerConfiguration, prewarmCertificate, readyCertificates, sparePeerHeld, takeReadySparePeer, takeSparePeer } from './spare-peer.js';
 
 describe('spare peer (set-up before play that sends nothing)', () => {
   it('a lease keeps one local-only peer with its channel and offer; nothing is gathered or sent', async () => {
@@ -22,6 +22,37 @@ describe('spare peer (set-up before play that sends nothing)', () => {
         spare?.pc.close();
       }
     } finally {
+      release();
+    }
+  });
+
+  it('takeReadySparePeer: nothing while the spare is being made (takeSparePeer waits for it), the spare at once when made', async () => {
+    const release = leaseSparePeer();
+    const taken: RTCPeerConnection[] = [];
+    try {
+      // Just leased: the offer is still being made; the synchronous take leaves the slot alone.
+      expect(takeReadySparePeer()).to.equal(undefined);
+      expect(sparePeerHeld()).to.equal(true);
+      const waited = await takeSparePeer();
+      expect(waited, 'the spare being made').to.not.equal(undefined);
+      taken.push(waited!.pc);
+      expect(takeReadySparePeer(), 'taken: none until the refill').to.equal(undefined);
+      // The refill (2 s later) is takeable synchronously once made.
+      const deadline = performance.now() + 8000;
+      let ready = takeReadySparePeer();
+      while (!ready && performance.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        ready = takeReadySparePeer();
+      }
+      expect(ready, 'the refilled spare').to.not.equal(undefined);
+      taken.push(ready!.pc);
+      expect(ready!.pc).to.not.equal(waited!.pc);
+      expect(ready!.offer.sdp).to.contain('m=application');
+      expect(ready!.pc.localDescription).to.equal(null);
+      expect(sparePeerHeld()).to.equal(false);
+      expect(takeReadySparePeer()).to.equal(undefined);
+    } finally {
+      for (const pc of taken) pc.close();
       release();
     }
   });

@@ -27,6 +27,8 @@ const REFILL_DELAY_MS = 2000;
 
 let leases = 0;
 let slot: Promise<SparePeer | undefined> | undefined;
+/** The spare `slot` resolved to, once made: lets a cold start take it without awaiting. */
+let ready: SparePeer | undefined;
 let refillTimer: ReturnType<typeof setTimeout> | undefined;
 let certificate: RTCCertificate | undefined;
 let certificatePending: Promise<void> | undefined;
@@ -82,6 +84,7 @@ export function leaseSparePeer(): () => void {
     refillTimer = undefined;
     const held = slot;
     slot = undefined;
+    ready = undefined;
     void held?.then((spare) => spare?.pc.close());
   };
 }
@@ -94,15 +97,34 @@ export function leaseSparePeer(): () => void {
 export async function takeSparePeer(): Promise<SparePeer | undefined> {
   const taken = slot;
   if (!taken) return undefined;
+  emptySlot();
+  const spare = await taken;
+  if (!spare || spare.pc.signalingState === 'closed') return undefined;
+  return spare;
+}
+
+/**
+ * The spare if it is made already, taken at once (no await), else undefined (and the slot is left
+ * as it is: {@link takeSparePeer} waits for one being made). Why: play() runs in a task that also
+ * queues microtasks (the element's render, the playback engine's creation); a cold start that
+ * awaits even a settled promise posts its offer after all of them, one that takes the spare
+ * synchronously posts it from within play().
+ */
+export function takeReadySparePeer(): SparePeer | undefined {
+  const spare = ready;
+  if (!spare) return undefined;
+  emptySlot();
+  return spare.pc.signalingState === 'closed' ? undefined : spare;
+}
+
+function emptySlot(): void {
   slot = undefined;
+  ready = undefined;
   clearTimeout(refillTimer);
   refillTimer = setTimeout(() => {
     refillTimer = undefined;
     if (leases > 0) slot ??= makeSpare();
   }, REFILL_DELAY_MS);
-  const spare = await taken;
-  if (!spare || spare.pc.signalingState === 'closed') return undefined;
-  return spare;
 }
 
 /** Live spare peers right now (0 or 1), for tests. */
@@ -110,7 +132,16 @@ export function sparePeerHeld(): boolean {
   return slot !== undefined;
 }
 
-async function makeSpare(): Promise<SparePeer | undefined> {
+function makeSpare(): Promise<SparePeer | undefined> {
+  const made = createSpare();
+  void made.then((spare) => {
+    // Still the slot's (not taken or released meanwhile): takeable without waiting from now on.
+    if (slot === made) ready = spare;
+  });
+  return made;
+}
+
+async function createSpare(): Promise<SparePeer | undefined> {
   if (typeof RTCPeerConnection === 'undefined') return undefined;
   try {
     // Wait for the certificate being generated anyway rather than have the peer make its own.

@@ -5,6 +5,11 @@
 let shared: AudioContext | undefined;
 let liveEngines = 0;
 
+/** The shared context if the page has one already (nothing is created). */
+export function existingSharedAudioContext(): AudioContext | undefined {
+  return shared && shared.state !== 'closed' ? shared : undefined;
+}
+
 export function sharedAudioContext(): AudioContext {
   if (!shared || shared.state === 'closed') {
     // 'interactive': the smallest output buffer that plays without glitches, for a fast start.

@@ -111,6 +111,28 @@ export function treeCpuMs(rootPid: number): number {
   return processTree(rootPid).reduce((sum, entry) => sum + entry.cpuMs, 0);
 }
 
+/**
+ * CPU ms of a Chromium process tree by process kind: `browser`, `renderer`, `gpu-process`, and
+ * utility processes by service (`utility:network.mojom.NetworkService`, `utility:audio.mojom.AudioService`, …).
+ */
+export function treeCpuByKindMs(rootPid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const entry of processTree(rootPid)) {
+    let kind = 'browser';
+    try {
+      // Chromium rewrites its children's process title: one space-separated string, not NUL-separated argv.
+      const args = readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8').split(/[\0 ]/);
+      const type = args.find((arg) => arg.startsWith('--type='))?.slice(7);
+      const service = args.find((arg) => arg.startsWith('--utility-sub-type='))?.slice(19);
+      if (type) kind = service ? `${type}:${service}` : type;
+    } catch {
+      continue; // exited meanwhile
+    }
+    out[kind] = (out[kind] ?? 0) + entry.cpuMs;
+  }
+  return out;
+}
+
 export function processCpuMs(pid: number): number {
   return readProc(pid)?.cpuMs ?? Number.NaN;
 }

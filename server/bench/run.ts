@@ -20,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Browser } from 'puppeteer-core';
 import { projectRoot, startServer, type ServerProcess } from './server-process.js';
 import { buildBenchPage } from './build-page.js';
-import { launchChromium, openRunPage, rendererRssKb, treeCpuMs } from './browser.js';
+import { launchChromium, openRunPage, rendererRssKb, treeCpuByKindMs, treeCpuMs } from './browser.js';
 import { runLoadSection, type LoadResult } from './load/load-bench.js';
 import { prepareMedia, DECODE_SECONDS, type BenchMedia } from './media.js';
 import { formatNumber, formatSummary, markdownTable, ratio, summarize } from './stats.js';
@@ -91,6 +91,8 @@ interface StartCase {
   player: 'ours' | 'native';
   preload: 'none' | 'metadata' | 'auto';
   bufferSeconds?: number;
+  /** The element's `server` is another origin (a second proxy port): its offer is a CORS request. */
+  crossOrigin?: boolean;
 }
 
 const SMALL_BUFFER_SECONDS = 0.5;
@@ -99,6 +101,7 @@ const START_CASES: StartCase[] = [
   { id: 'native-cold', label: 'native `<audio preload=none>`', player: 'native', preload: 'none' },
   { id: 'ours-cold', label: 'ours preload=none, buffer-seconds default (10)', player: 'ours', preload: 'none' },
   { id: 'ours-cold-small', label: `ours preload=none, buffer-seconds=${SMALL_BUFFER_SECONDS}`, player: 'ours', preload: 'none', bufferSeconds: SMALL_BUFFER_SECONDS },
+  { id: 'ours-cold-xorigin', label: 'ours preload=none, `server` on another origin (CORS, first play of the page)', player: 'ours', preload: 'none', crossOrigin: true },
   { id: 'native-metadata', label: 'native `<audio preload=metadata>` after loadedmetadata', player: 'native', preload: 'metadata' },
   { id: 'ours-metadata', label: 'ours preload=metadata (default attributes)', player: 'ours', preload: 'metadata' },
   { id: 'native-warm', label: 'native `<audio preload=auto>` after canplaythrough', player: 'native', preload: 'auto' },
@@ -117,7 +120,9 @@ interface StartSample {
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const env = { AUDIO_DIR: media.dir };
   let server = await startWatchedServer('startup', env);
-  const proxy = await startTimingProxy(server.url);
+  // The same server through another port: another origin for the page, as a signaling server on its own host is.
+  const crossProxy = await startTimingProxy(server.url);
+  const proxy = await startTimingProxy(server.url, [crossProxy.url]);
   let restarts = 0;
   const samples = new Map<string, StartSample[]>(START_CASES.map((c) => [c.id, []]));
   const recipes: Record<'gatherComplete' | 'immediate', { offerPostedMs: number; firstChunkMs: number }[]> = { gatherComplete: [], immediate: [] };
@@ -129,6 +134,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
         log(`startup: restarting the crashed server (${restarts}/${MAX_SERVER_RESTARTS})`);
         server = await startWatchedServer('startup', env);
         proxy.setUpstream(server.url);
+        crossProxy.setUpstream(server.url);
       }
       log(`startup run ${run + 1}/${runs}`);
       for (const recipe of ['gatherComplete', 'immediate'] as const) {
@@ -162,7 +168,14 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
               src: media.demo,
               preload: startCase.preload,
               ...(startCase.bufferSeconds !== undefined ? { bufferSeconds: startCase.bufferSeconds } : {}),
+              ...(startCase.crossOrigin ? { server: crossProxy.url } : {}),
             });
+            // The offer as the proxy saw it, in ms from play() (the page's marks are from its playRequested, ~the same instant).
+            const offer = (startCase.crossOrigin ? crossProxy : proxy).offers.find((entry) => entry.requestEpochMs >= result.playEpochMs - 1);
+            if (offer) {
+              const marks = { request: offer.requestEpochMs, requestEnd: offer.requestEndEpochMs, response: offer.responseEpochMs, responseEnd: offer.responseEndEpochMs };
+              for (const [name, epoch] of Object.entries(marks)) if (epoch !== undefined) result.timing[`proxy.${name}`] = epoch - result.playEpochMs;
+            }
             // Bytes already in the page at play() (auto, metadata's preview): 0, as for native.
             const firstChunkMs = (result.bytesBeforePlay ?? 0) > 0 ? 0 : (result.timing.firstChunk ?? Number.NaN);
             return { audibleMs: result.audibleMs, playingMs: result.playingMs, firstChunkMs, bytesBeforePlay: result.bytesBeforePlay ?? 0, timing: result.timing };
@@ -175,6 +188,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     }
   } finally {
     await proxy.close();
+    await crossProxy.close();
     await server.stop();
   }
 
@@ -210,8 +224,14 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
     ['offer created → POST sent (local description set meanwhile)', (t) => step(t, 'offerSent', 'offerCreated')],
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
+    ['  of which: POST sent → request on the wire (Resource Timing `requestStart`)', (t) => step(t, 'http.requestStart', 'offerSent')],
+    ['  of which: response start → answer parsed (`responseStart` → answerReceived)', (t) => step(t, 'answerReceived', 'http.responseStart')],
+    ['  of which: the bench proxy had the request → had sent the answer', (t) => step(t, 'proxy.responseEnd', 'proxy.request')],
+    ['server: read + parse the request body (Server-Timing `body`)', (t) => t['server.body'] ?? Number.NaN],
     ['server: answer (Server-Timing `answer`)', (t) => t['server.answer'] ?? Number.NaN],
-    ['  of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
+    ['  of which the peer process round trip (`peer`)', (t) => t['server.peer'] ?? Number.NaN],
+    ['    of which wrtc negotiation in it (`negotiate`)', (t) => t['server.negotiate'] ?? Number.NaN],
+    ['      of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
     ['set remote description', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
     ['ICE connectivity (→ iceConnected)', (t) => step(t, 'iceConnected', 'remoteDescriptionSet')],
     ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
@@ -249,13 +269,21 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
 // ---------------------------------------------------------------------------------------------
 // Throughput: 16 MiB unpaced over the DataChannel vs HTTP fetch
 
+/** This network namespace's UDP counters (/proc/net/snmp): datagrams in, and those dropped for a full receive buffer. */
+function udpCounters(): { InDatagrams: number; RcvbufErrors: number } {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n').filter((line) => line.startsWith('Udp:'));
+  const [names, values] = lines.map((line) => line.split(/\s+/).slice(1));
+  const get = (name: string) => Number(values?.[names?.indexOf(name) ?? -1] ?? Number.NaN);
+  return { InDatagrams: get('InDatagrams'), RcvbufErrors: get('RcvbufErrors') };
+}
+
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
   // The server parses every track's duration when it starts (seconds of CPU on the bench library):
   // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
   await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
   await sleep(1000);
-  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number }[]> = { rtc: [], http: [] };
+  const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number; browserCpuByKindMs: Record<string, number> }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;
   try {
@@ -267,8 +295,20 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
           try {
             const cpu0 = treeCpuMs(browserPid);
             const server0 = treeCpuMs(serverPid);
+            const udp0 = udpCounters();
+            const kinds0 = treeCpuByKindMs(browserPid);
             const result = await runPage.call(kind === 'rtc' ? 'throughputRtc' : 'throughputHttp', { src: media.sixteenMiB });
-            const sample = { ...result, browserCpuMs: treeCpuMs(browserPid) - cpu0, serverCpuMs: treeCpuMs(serverPid) - server0 };
+            const udp1 = udpCounters();
+            const kinds1 = treeCpuByKindMs(browserPid);
+            const browserCpuByKindMs = Object.fromEntries(Object.entries(kinds1).map(([kind, ms]) => [kind, ms - (kinds0[kind] ?? 0)]));
+            const sample = {
+              ...result,
+              browserCpuMs: treeCpuMs(browserPid) - cpu0,
+              serverCpuMs: treeCpuMs(serverPid) - server0,
+              udpDatagrams: udp1.InDatagrams - udp0.InDatagrams,
+              udpDrops: udp1.RcvbufErrors - udp0.RcvbufErrors,
+              browserCpuByKindMs,
+            };
             if (result.bytes !== 16 * 1024 * 1024) throw new Error(`received ${result.bytes} bytes, expected 16 MiB`);
             return sample;
           } finally {
@@ -290,10 +330,20 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
     formatSummary(summarize(raw[kind].map((s) => s.setupMs))),
     formatSummary(summarize(raw[kind].map((s) => perMb(s, s.browserCpuMs)))),
     formatSummary(summarize(raw[kind].map((s) => perMb(s, s.serverCpuMs)))),
+    formatSummary(summarize(raw[kind].map((s) => s.udpDrops))),
   ]);
   const ratioRow = ratio(summarize(raw.rtc.map(mbps)), summarize(raw.http.map(mbps)));
   let markdown = `### Throughput, 16 MiB — median (p95), ${runs} runs each\n\n`;
-  markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB'], rows);
+  markdown += markdownTable(['path', 'n', 'MB/s (first byte → last)', 'request → first byte, ms', 'browser CPU ms/MB', 'server CPU ms/MB', 'UDP datagrams dropped (receive buffer full)'], rows);
+  // Where the browser's CPU went, per MB, by Chromium process kind (median over runs).
+  for (const kind of ['rtc', 'http'] as const) {
+    const kinds = [...new Set(raw[kind].flatMap((s) => Object.keys(s.browserCpuByKindMs)))].sort();
+    const parts = kinds
+      .map((name) => [name, summarize(raw[kind].map((s) => perMb(s, s.browserCpuByKindMs[name] ?? 0))).median] as const)
+      .filter(([, ms]) => ms >= 0.5)
+      .map(([name, ms]) => `${name} ${formatNumber(ms)}`);
+    if (parts.length > 0) markdown += `\n\n${kind === 'rtc' ? 'DataChannel' : 'HTTP'}: browser CPU ms/MB by process: ${parts.join(', ')}.`;
+  }
   markdown += `\n\nDataChannel/HTTP throughput: ${ratioRow}. CPU from /proc (10 ms ticks), all Chromium processes / the server process.\n`;
   return { markdown, raw };
 }

@@ -31,19 +31,43 @@ export function bytesBefore(entry: MediaResponseTiming, epochMs: number): number
 
 const epochNow = () => performance.timeOrigin + performance.now();
 
+/** A POST /api/offer as the proxy saw it: in, forwarded answer's headers back, answer sent on (epoch ms). */
+export interface OfferTiming {
+  requestEpochMs: number;
+  /** The request body was all in and passed on. */
+  requestEndEpochMs: number | undefined;
+  responseEpochMs: number | undefined;
+  responseEndEpochMs: number | undefined;
+}
+
 export interface TimingProxy {
   url: string;
   media: MediaResponseTiming[];
+  offers: OfferTiming[];
   /** Points the proxy at another upstream (a restarted server). */
   setUpstream(upstream: string): void;
   close(): Promise<void>;
 }
 
-export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
+/**
+ * `connectTo`: origins the pages it serves may also fetch from (added to the server's CSP
+ * `connect-src`, which says `'self'`): the bench's cross-origin signaling case.
+ */
+export async function startTimingProxy(upstream: string, connectTo: string[] = []): Promise<TimingProxy> {
   let target = new URL(upstream);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
   const media: MediaResponseTiming[] = [];
+  const offers: OfferTiming[] = [];
   const server = http.createServer((request, response) => {
+    const offer: OfferTiming | undefined =
+      request.method === 'POST' && request.url === '/api/offer'
+        ? { requestEpochMs: epochNow(), requestEndEpochMs: undefined, responseEpochMs: undefined, responseEndEpochMs: undefined }
+        : undefined;
+    if (offer) {
+      offers.push(offer);
+      request.once('end', () => (offer.requestEndEpochMs = epochNow()));
+      response.once('finish', () => (offer.responseEndEpochMs = epochNow()));
+    }
     const entry: MediaResponseTiming | undefined = request.url?.startsWith('/media/')
       ? { path: request.url, range: request.headers.range, status: 0, requestEpochMs: epochNow(), firstByteEpochMs: undefined, progress: [] }
       : undefined;
@@ -51,7 +75,13 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
     const forward = http.request(
       { agent, host: target.hostname, port: target.port, method: request.method, path: request.url, headers: request.headers },
       (upstreamResponse) => {
-        response.writeHead(upstreamResponse.statusCode ?? 502, upstreamResponse.headers);
+        if (offer) offer.responseEpochMs = epochNow();
+        const headers = { ...upstreamResponse.headers };
+        const csp = headers['content-security-policy'];
+        if (connectTo.length > 0 && typeof csp === 'string') {
+          headers['content-security-policy'] = csp.replace(/connect-src ([^;]*)/, (_, sources: string) => `connect-src ${sources} ${connectTo.join(' ')}`);
+        }
+        response.writeHead(upstreamResponse.statusCode ?? 502, headers);
         if (entry) {
           entry.status = upstreamResponse.statusCode ?? 0;
           upstreamResponse.once('data', () => (entry.firstByteEpochMs = epochNow()));
@@ -76,6 +106,7 @@ export async function startTimingProxy(upstream: string): Promise<TimingProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     media,
+    offers,
     setUpstream: (next) => {
       target = new URL(next);
     },

@@ -71,9 +71,12 @@ export class Peer {
   private closing: Promise<void> | undefined;
   private readonly chunkSize: number;
 
-  constructor(private readonly options: PeerOptions) {
+  /** `pc`: a fresh, unused peer connection made ahead of the offer (PeerManager's spare), or made here. */
+  constructor(
+    private readonly options: PeerOptions,
+    pc: RTCPeerConnection = newPeerConnection(),
+  ) {
     this.chunkSize = chunkSizeForOffer(options.request.offer.sdp);
-    const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
     this.pc = pc;
     pc.ondatachannel = (event) => this.adopt(event.channel);
     pc.onconnectionstatechange = () => this.connectionChanged();
@@ -309,6 +312,11 @@ export class Peer {
       }
     });
   }
+}
+
+/** What every server peer is made with: no ICE servers (the client reaches our host candidates). */
+export function newPeerConnection(): RTCPeerConnection {
+  return new wrtc.RTCPeerConnection({ iceServers: [] });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms = NEGOTIATION_STEP_TIMEOUT_MS): Promise<T> {

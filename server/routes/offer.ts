@@ -49,8 +49,28 @@ export function offerRoutes(router: Router, { config, library, peers, faults }: 
       ? new RateLimiterMemory({ points: config.rateLimitPerIp, duration: config.rateLimitWindowSeconds })
       : undefined;
 
-  router.post('/api/offer', jsonBody(config.jsonLimitBytes), async (ctx) => {
+  const anyOrigin = config.corsOrigins.includes('*');
+  const allowedOrigins = new Set(config.corsOrigins);
+  /**
+   * A text/plain offer is a CORS-simple request: the browser sends it without asking first, so
+   * the allow-list that a preflight enforces for application/json is enforced here instead —
+   * otherwise a page of any origin could make its visitors' browsers create peers here (blind:
+   * it could not read the answer). Same-origin pages and clients that send no Origin are not
+   * affected, nor is anything when CORS_ORIGINS is `*`.
+   */
+  const originGate = async (ctx: Context, next: () => Promise<unknown>): Promise<void> => {
+    const origin = ctx.get('Origin');
+    // (Koa 3's ctx.origin is the Origin header itself: this server's own origin is built here.)
+    const own = `${ctx.protocol}://${ctx.host}`;
+    if (!anyOrigin && origin !== '' && ctx.request.is('text/plain') !== false && !allowedOrigins.has(origin) && origin !== own) {
+      throw new HttpError(403, 'ORIGIN_NOT_ALLOWED', 'this server does not accept offers from pages of this origin (CORS_ORIGINS)');
+    }
+    await next();
+  };
+
+  router.post('/api/offer', stampReceived, originGate, jsonBody(config.jsonLimitBytes, { acceptTextPlain: true }), async (ctx) => {
     const started = performance.now();
+    const received = (ctx.state as { offerReceivedAt?: number }).offerReceivedAt ?? started;
     if (limiter) await consume(limiter, ctx.ip);
     const fault = faults?.takeOfferFault();
     if (fault) await injectOfferFault(ctx, fault);
@@ -62,12 +82,30 @@ export function offerRoutes(router: Router, { config, library, peers, faults }: 
     if ((request.offset ?? 0) >= file.size) {
       throw new HttpError(400, 'BAD_OFFSET', `offset must be below the file size (${file.size})`);
     }
-    const { answer, gatherMs } = await peers.accept(request, file, faults?.takeStreamFaults());
+    const peerStarted = performance.now();
+    const { answer, gatherMs, negotiateMs } = await peers.accept(request, file, faults?.takeStreamFaults());
+    const ended = performance.now();
     const body: OfferResponse = { answer };
-    ctx.set('Server-Timing', `gather;dur=${gatherMs.toFixed(2)}, answer;dur=${(performance.now() - started).toFixed(2)}`);
+    // `answer` (from the parsed body to the answer) keeps its meaning across versions; `body` is
+    // reading and parsing the request, `peer` the round trip to the peer process, `negotiate` the
+    // wrtc set-up inside it (so peer − negotiate is the hop between the processes).
+    const metrics: [string, number][] = [
+      ['body', started - received],
+      ['peer', ended - peerStarted],
+      ['negotiate', negotiateMs],
+      ['gather', gatherMs],
+      ['answer', ended - started],
+    ];
+    ctx.set('Server-Timing', metrics.map(([name, ms]) => `${name};dur=${ms.toFixed(2)}`).join(', '));
     ctx.set('Cache-Control', 'no-store');
     ctx.body = body;
   });
+}
+
+/** When the offer's headers were in: the start of `body` in Server-Timing. */
+async function stampReceived(ctx: Context, next: () => Promise<unknown>): Promise<void> {
+  (ctx.state as { offerReceivedAt?: number }).offerReceivedAt = performance.now();
+  await next();
 }
 
 function parse(body: unknown): OfferRequest {

@@ -67,6 +67,9 @@ export interface StreamSessionOptions {
 
 type ReadResult = { bytes: Uint8Array } | { error: unknown };
 
+/** Size of a preview's first message (see sendPreview). */
+export const FIRST_PREVIEW_MESSAGE_BYTES = 8 * 1024;
+
 export class StreamSession {
   private handle: FileHandle | undefined;
   private size = 0;
@@ -135,7 +138,7 @@ export class StreamSession {
       if (this.startedFrom === undefined) void this.fail('IDLE_TIMEOUT', 'no "start" arrived in time');
     }, this.options.deferStartIdleMs);
     if (preview > 0) {
-      this.previewing = this.sendRange(offset, this.previewEnd, false).catch(() => {
+      this.previewing = this.sendPreview(offset, this.previewEnd).catch(() => {
         void this.fail('READ_FAILED', 'streaming failed');
         return false;
       });
@@ -344,6 +347,19 @@ export class StreamSession {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     return !this.stopped;
+  }
+
+  /**
+   * The preview, its first message small: a fresh SCTP association starts with a congestion
+   * window of ~10 packets (~12 KB), so a whole 64 KiB chunk takes several round trips to arrive
+   * and a first message that fits the first window arrives that much earlier — the first bytes a
+   * cold start (which always asks for a preview) can decode. Preview messages may be of any size
+   * up to chunkSize (wire protocol); the rest go in chunkSize messages as before.
+   */
+  private async sendPreview(offset: number, end: number): Promise<boolean> {
+    const first = Math.min(end, offset + Math.min(FIRST_PREVIEW_MESSAGE_BYTES, this.options.chunkSize));
+    if (!(await this.sendRange(offset, first, false))) return false;
+    return first >= end || this.sendRange(first, end, false);
   }
 
   /** Reads the chunk at `position` through the thread pool (unpaced streams overlap it with sending). */

@@ -133,11 +133,13 @@ async function nativeStart(options: { src: string; preload: 'none' | 'metadata' 
   }
 }
 
-function offerServerTiming(): PerformanceServerTiming[] {
+function offerEntry(): PerformanceResourceTiming | undefined {
   const entries = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
-  const offer = entries.filter((entry) => new URL(entry.name).pathname === '/api/offer').at(-1);
-  return offer ? [...offer.serverTiming] : [];
+  return entries.filter((entry) => new URL(entry.name).pathname === '/api/offer').at(-1);
 }
+
+/** The offer request's own phases (Resource Timing; performance.now() values, 0 when not applicable). */
+const HTTP_PHASES = ['fetchStart', 'connectStart', 'connectEnd', 'requestStart', 'responseStart', 'responseEnd'] as const;
 
 function relativeTiming(timing: Readonly<Record<string, unknown>> | undefined, origin: number): Record<string, number> {
   const out: Record<string, number> = {};
@@ -145,9 +147,10 @@ function relativeTiming(timing: Readonly<Record<string, unknown>> | undefined, o
   return out;
 }
 
-async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 'auto'; bufferSeconds?: number }): Promise<StartResult> {
+async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 'auto'; bufferSeconds?: number; server?: string }): Promise<StartResult> {
   const tap = await makeTap();
   const player = document.createElement('rtc-audio-player') as PlayerLike;
+  if (options.server !== undefined) player.setAttribute('server', options.server);
   player.setAttribute('preload', options.preload);
   if (options.bufferSeconds !== undefined) player.setAttribute('buffer-seconds', String(options.bufferSeconds));
   player.setAttribute('src', options.src);
@@ -174,7 +177,9 @@ async function oursStart(options: { src: string; preload: 'none' | 'metadata' | 
   const origin = typeof requested === 'number' ? requested : result.playEpochMs - performance.timeOrigin;
   const timing = relativeTiming(player.timing, origin);
   // The server's own account of its answer (Server-Timing on POST /api/offer, via Resource Timing).
-  for (const metric of offerServerTiming()) timing[`server.${metric.name}`] = metric.duration;
+  const offer = offerEntry();
+  for (const metric of offer?.serverTiming ?? []) timing[`server.${metric.name}`] = metric.duration;
+  for (const phase of HTTP_PHASES) if (offer && offer[phase] > 0) timing[`http.${phase}`] = offer[phase] - origin;
   timing.audible = result.audibleMs + (result.playEpochMs - performance.timeOrigin - origin);
   player.stop();
   return { ...result, timing, bytesBeforePlay };
