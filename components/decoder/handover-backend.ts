@@ -38,6 +38,10 @@ export class HandoverBackend implements DecodeBackend {
     this.#first = makeFirst({ output: (pcm) => !this.#closed && callbacks.output(pcm), error: (error) => this.#error(error) });
   }
 
+  get decodingSegment(): boolean {
+    return this.#second?.decodingSegment ?? false;
+  }
+
   /** Frames still go to the first backend (the stream decoder batches them for it). */
   get leading(): boolean {
     return this.#leadLeft > 0;
