@@ -140,6 +140,11 @@ export class SegmentBackend implements DecodeBackend {
     // WebCodecs drops without a sound, and so does this.
     const decoded = missing + buffer.length - skip;
     const length = Math.min(framed, Math.max(decoded, framed - frames[frames.length - 1]!.samples));
+    if (skip === 0 && missing === 0 && length === buffer.length && buffer.numberOfChannels === this.#channelCount) {
+      // The whole buffer is the segment's (Vorbis): its own arrays, no copy (the playback
+      // engine can then transfer them to the worklet as they are).
+      return { channels: Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c)), sampleRate: this.#sampleRate };
+    }
     const channels = Array.from({ length: this.#channelCount }, (_, c) => {
       const out = new Float32Array(length);
       // copyFromChannel copies straight from the buffer (no getChannelData view to materialise).
