@@ -48,7 +48,7 @@ export function segmentPlan(codec: string, description: Uint8Array | undefined):
         minFrames: 2,
         // ~12 s of audio: a call costs ~3 ms before it decodes anything (its own parse of the
         // setup header's codebooks among it), ~4× what WebCodecs spends per packet.
-        maxFrames: 512,
+        maxFrames: 1024,
         build: (warmup, frames) => {
           const packets = [...warmup, ...frames];
           const samples = packets.map((frame, i) => (i === 0 ? 0 : frame.samples));
