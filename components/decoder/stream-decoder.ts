@@ -38,8 +38,8 @@ export interface StreamDecoderOptions {
    * 'auto' (default): WebCodecs wherever the browser has the codec; MP3 without it goes to
    * mpg123 (WASM worker), anything else without it to decodeAudioData on frame-aligned segments.
    * WebCodecs comes first for MP3 too: no worker hop before the first samples (the mpg123 round
-   * trip cost 50-100 ms of start-up). MP3 and FLAC then hand over to decodeAudioData segments
-   * after 0.4 s (see HANDOVER_CODECS).
+   * trip cost 50-100 ms of start-up). MP3, FLAC and Vorbis then hand over to decodeAudioData
+   * segments after 0.4 s (see HANDOVER_CODECS).
    * 'webcodecs' keeps WebCodecs for the whole stream.
    * The others force one path (tests, comparisons): 'webcodecs', 'mpg123' (MP3 only), 'segments'.
    */
@@ -73,8 +73,9 @@ const MAX_SEGMENT_BATCH = 48;
  * samples come as fast as WebCodecs gives them) and then with decodeAudioData on frame-aligned
  * segments: their WebCodecs chunks cannot carry more than one frame (Chromium 156 rejects
  * multi-frame MP3 chunks, "mpa: invalid packet length", and crashes the renderer on multi-frame
- * FLAC ones), and one frame per chunk cost 1.6× the CPU of decodeAudioData. Segments of 48
- * frames cost about what one-shot decodeAudioData does.
+ * FLAC ones; Vorbis packets carry no length), and one frame per chunk cost 1.6× (Vorbis: 2.5–3×)
+ * the CPU of decodeAudioData. Segments of 48 frames (Vorbis: up to 1024 packets, re-muxed into
+ * Ogg) cost about what one-shot decodeAudioData does.
  */
 const HANDOVER_CODECS = new Set(['mpeg', 'flac', 'vorbis']);
 const LEAD_SECONDS = 0.4;
@@ -225,10 +226,12 @@ export class StreamDecoder {
 
   /**
    * The horizon's lead over the audio decoded so far, at its largest. Nothing plays before it
-   * is decoded, so this never exceeds the horizon's real lead over the play position.
+   * is decoded, so this never exceeds the horizon's lead over the play position, as long as the
+   * owner keeps that lead (the player: 30 s) or only lets it grow. An infinite horizon stops
+   * nothing and says nothing about it.
    */
   #noteHorizonLead(): void {
-    if (this.#horizonFrames === undefined || !this.#trimmer) return;
+    if (this.#horizonFrames === undefined || !Number.isFinite(this.#horizonFrames) || !this.#trimmer) return;
     this.#horizonLead = Math.max(this.#horizonLead, this.#horizonFrames - this.#trimmer.emitted);
   }
 
