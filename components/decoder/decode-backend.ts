@@ -24,6 +24,8 @@ export interface DecodeBackend {
   /** Resolves after every output of the frames decoded so far has been delivered. */
   flush(): Promise<void>;
   close(): void;
+  /** A decodeAudioData segment is being decoded (its output will come): frames may gather. */
+  readonly decodingSegment?: boolean;
 }
 
 /**

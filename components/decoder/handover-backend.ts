@@ -22,6 +22,7 @@ export class HandoverBackend implements DecodeBackend {
   /** Resolves once the first backend has delivered everything (then the second's outputs flow). */
   #firstDone: Promise<void> | undefined;
   #held: DecodedPcm[] | undefined = [];
+  #firstOutputs = 0;
   #closed = false;
 
   constructor(
@@ -35,7 +36,24 @@ export class HandoverBackend implements DecodeBackend {
     this.#historyFrames = historyFrames;
     this.#makeSecond = makeSecond;
     this.#callbacks = callbacks;
-    this.#first = makeFirst({ output: (pcm) => !this.#closed && callbacks.output(pcm), error: (error) => this.#error(error) });
+    this.#first = makeFirst({
+      output: (pcm) => {
+        if (this.#closed) return;
+        this.#firstOutputs++;
+        callbacks.output(pcm);
+      },
+      error: (error) => this.#error(error),
+    });
+  }
+
+  /**
+   * Also true from the handover until the first backend's first output: the first segment then
+   * waits (gathering frames) rather than compete with WebCodecs for the CPU before the first
+   * samples are out; that output pumps the stream decoder again.
+   */
+  get decodingSegment(): boolean {
+    if (!this.#second) return false;
+    return this.#firstOutputs === 0 || (this.#second.decodingSegment ?? false);
   }
 
   /** Frames still go to the first backend (the stream decoder batches them for it). */

@@ -5,16 +5,25 @@
  * then dropped, so the joins are exactly where a continuous decode would put them. Still frame
  * by frame and progressive, only in bigger steps than WebCodecs (its per-call cost is higher).
  */
-import type { BackendCallbacks, DecodeBackend } from './decode-backend.js';
+import type { BackendCallbacks, DecodeBackend, DecodedPcm } from './decode-backend.js';
 import type { EncodedFrame } from './frame-source.js';
+import { oggVorbisFile, readVorbisHeaders } from './ogg-vorbis-segment.js';
 
 export interface SegmentPlan {
   /** Frames decoded before each segment only to warm the decoder up. */
   warmupFrames: number;
   /** Fewest frames of new audio per segment before the end (Chromium refuses tiny MP3 inputs). */
   minFrames: number;
+  /** Most frames per segment (default: the stream decoder's). */
+  maxFrames?: number;
   /** Bytes that must open every segment (FLAC: "fLaC" + STREAMINFO). */
   prefix?: Uint8Array;
+  /**
+   * Builds a segment's file when frames cannot simply be concatenated (Vorbis: packets re-muxed
+   * into Ogg pages). `skip`: decoded samples before the segment's own frames; `missing`: samples
+   * of the segment's first frame the decoder cannot return (kept as silence, at the start).
+   */
+  build?: (warmup: EncodedFrame[], frames: EncodedFrame[]) => { bytes: Uint8Array; skip: number; missing: number };
 }
 
 /** How each codec can be cut into independently decodable segments, or undefined if it cannot. */
@@ -28,6 +37,26 @@ export function segmentPlan(codec: string, description: Uint8Array | undefined):
       return description ? undefined : { warmupFrames: 2, minFrames: 1 }; // ADTS only
     case 'flac':
       return description ? { warmupFrames: 0, minFrames: 1, prefix: description } : undefined;
+    case 'vorbis': {
+      const headers = description && readVorbisHeaders(description);
+      if (!headers) return undefined;
+      // A Vorbis packet's output is the overlap of its block with the previous packet's: one
+      // packet of warm-up primes it, and a decoder returns nothing for the first packet it sees,
+      // so nothing is dropped. Granules count from that warm-up, so no end is trimmed either.
+      return {
+        warmupFrames: 1,
+        minFrames: 2,
+        // ~12 s of audio: a call costs ~3 ms before it decodes anything (its own parse of the
+        // setup header's codebooks among it), ~4× what WebCodecs spends per packet.
+        maxFrames: 1024,
+        build: (warmup, frames) => {
+          const packets = [...warmup, ...frames];
+          const samples = packets.map((frame, i) => (i === 0 ? 0 : frame.samples));
+          const bytes = oggVorbisFile(headers, packets.map((frame) => frame.data), samples);
+          return { bytes, skip: 0, missing: warmup.length === 0 ? frames[0]!.samples : 0 };
+        },
+      };
+    }
     default:
       return undefined;
   }
@@ -42,6 +71,8 @@ export class SegmentBackend implements DecodeBackend {
   #history: EncodedFrame[] = [];
   #tail: Promise<void> = Promise.resolve();
   #context: OfflineAudioContext | undefined;
+  /** Segments given to decode() and not yet output. */
+  #pending = 0;
   #closed = false;
 
   /**
@@ -56,13 +87,26 @@ export class SegmentBackend implements DecodeBackend {
     this.#callbacks = callbacks;
   }
 
+  get decodingSegment(): boolean {
+    return this.#pending > 0;
+  }
+
   decode(frames: EncodedFrame[]): void {
     if (this.#closed || frames.length === 0) return;
+    this.#pending++;
     const warmup = this.#history;
     this.#history = [...warmup, ...frames].slice(-this.#plan.warmupFrames || Infinity);
     if (this.#plan.warmupFrames === 0) this.#history = [];
     this.#tail = this.#tail
-      .then(() => (this.#closed ? undefined : this.#decodeSegment(warmup, frames)))
+      .then(async () => {
+        let pcm: DecodedPcm | undefined;
+        try {
+          if (!this.#closed) pcm = await this.#decodeSegment(warmup, frames);
+        } finally {
+          this.#pending--;
+        }
+        if (pcm && !this.#closed) this.#callbacks.output(pcm);
+      })
       .catch((error: unknown) => {
         if (this.#closed) return;
         this.close();
@@ -78,28 +122,45 @@ export class SegmentBackend implements DecodeBackend {
     this.#closed = true;
   }
 
-  async #decodeSegment(warmup: EncodedFrame[], frames: EncodedFrame[]): Promise<void> {
+  /** The PCM of the segment's own frames (undefined if closed meanwhile). */
+  async #decodeSegment(warmup: EncodedFrame[], frames: EncodedFrame[]): Promise<DecodedPcm | undefined> {
+    const framed = frames.reduce((n, f) => n + f.samples, 0);
+    const { bytes, skip, missing } = this.#plan.build?.(warmup, frames) ?? this.#concatenate(warmup, frames);
+    if (framed === missing) {
+      // Nothing to decode (a Vorbis stream's first packet on its own): its time, if any, is
+      // silence; an output even if empty, so the stream decoder counts the frames done.
+      return { channels: Array.from({ length: this.#channelCount }, () => new Float32Array(framed)), sampleRate: this.#sampleRate };
+    }
+    // One context for all segments: decodeAudioData never renders it.
+    this.#context ??= new OfflineAudioContext(this.#channelCount, 1, this.#sampleRate);
+    const buffer = await this.#context.decodeAudioData(bytes.buffer as ArrayBuffer);
+    if (this.#closed) return undefined;
+    // Exactly the segment's own frames: a decoder that output less (trimmed) is padded with
+    // silence, except in the last frame: there, less means a truncated final frame, which
+    // WebCodecs drops without a sound, and so does this.
+    const decoded = missing + buffer.length - skip;
+    const length = Math.min(framed, Math.max(decoded, framed - frames[frames.length - 1]!.samples));
+    if (skip === 0 && missing === 0 && length === buffer.length && buffer.numberOfChannels === this.#channelCount) {
+      // The whole buffer is the segment's (Vorbis): its own arrays, no copy (the playback
+      // engine can then transfer them to the worklet as they are).
+      return { channels: Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c)), sampleRate: this.#sampleRate };
+    }
+    const channels = Array.from({ length: this.#channelCount }, (_, c) => {
+      const out = new Float32Array(length);
+      // copyFromChannel copies straight from the buffer (no getChannelData view to materialise).
+      const available = Math.max(0, Math.min(length, decoded) - missing);
+      if (available > 0) buffer.copyFromChannel(out.subarray(missing, missing + available), Math.min(c, buffer.numberOfChannels - 1), skip);
+      return out;
+    });
+    return { channels, sampleRate: this.#sampleRate };
+  }
+
+  /** Frames back to back after the plan's prefix; the warm-up's samples are dropped. */
+  #concatenate(warmup: EncodedFrame[], frames: EncodedFrame[]): { bytes: Uint8Array; skip: number; missing: number } {
     const parts = [...(this.#plan.prefix ? [this.#plan.prefix] : []), ...warmup.map((f) => f.data), ...frames.map((f) => f.data)];
     const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
     for (const part of parts) bytes.set(part, at), (at += part.length);
-    // One context for all segments: decodeAudioData never renders it.
-    this.#context ??= new OfflineAudioContext(this.#channelCount, 1, this.#sampleRate);
-    const buffer = await this.#context.decodeAudioData(bytes.buffer);
-    if (this.#closed) return;
-    const skip = warmup.reduce((n, f) => n + f.samples, 0);
-    const framed = frames.reduce((n, f) => n + f.samples, 0);
-    // Exactly the segment's own frames: a decoder that output less (trimmed) is padded with
-    // silence, except in the last frame: there, less means a truncated final frame, which
-    // WebCodecs drops without a sound, and so does this.
-    const length = Math.min(framed, Math.max(buffer.length - skip, framed - frames[frames.length - 1]!.samples));
-    const channels = Array.from({ length: this.#channelCount }, (_, c) => {
-      const out = new Float32Array(length);
-      // copyFromChannel copies straight from the buffer (no getChannelData view to materialise).
-      const available = Math.max(0, Math.min(length, buffer.length - skip));
-      if (available > 0) buffer.copyFromChannel(out.subarray(0, available), Math.min(c, buffer.numberOfChannels - 1), skip);
-      return out;
-    });
-    this.#callbacks.output({ channels, sampleRate: this.#sampleRate });
+    return { bytes, skip: warmup.reduce((n, f) => n + f.samples, 0), missing: 0 };
   }
 }

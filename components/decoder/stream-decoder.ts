@@ -38,8 +38,8 @@ export interface StreamDecoderOptions {
    * 'auto' (default): WebCodecs wherever the browser has the codec; MP3 without it goes to
    * mpg123 (WASM worker), anything else without it to decodeAudioData on frame-aligned segments.
    * WebCodecs comes first for MP3 too: no worker hop before the first samples (the mpg123 round
-   * trip cost 50-100 ms of start-up). MP3 and FLAC then hand over to decodeAudioData segments
-   * after 0.4 s (see HANDOVER_CODECS).
+   * trip cost 50-100 ms of start-up). MP3, FLAC and Vorbis then hand over to decodeAudioData
+   * segments after 0.4 s (see HANDOVER_CODECS).
    * 'webcodecs' keeps WebCodecs for the whole stream.
    * The others force one path (tests, comparisons): 'webcodecs', 'mpg123' (MP3 only), 'segments'.
    */
@@ -66,17 +66,18 @@ export function prewarmMp3Decoder(): void {
 const MAX_PENDING_FRAMES = 48;
 /** Most frames per chunk for codecs that allow batching; the first chunks are smaller (fast start). */
 const MAX_BATCH = 16;
-/** Most frames per decodeAudioData segment (its per-call cost is high). */
+/** Most frames per decodeAudioData segment unless the codec's plan says (its per-call cost is high). */
 const MAX_SEGMENT_BATCH = 48;
 /**
  * Codecs that 'auto' decodes with WebCodecs only for their first LEAD_SECONDS (the first
  * samples come as fast as WebCodecs gives them) and then with decodeAudioData on frame-aligned
  * segments: their WebCodecs chunks cannot carry more than one frame (Chromium 156 rejects
  * multi-frame MP3 chunks, "mpa: invalid packet length", and crashes the renderer on multi-frame
- * FLAC ones), and one frame per chunk cost 1.6× the CPU of decodeAudioData. Segments of 48
- * frames cost about what one-shot decodeAudioData does.
+ * FLAC ones; Vorbis packets carry no length), and one frame per chunk cost 1.6× (Vorbis: 2.5–3×)
+ * the CPU of decodeAudioData. Segments of 48 frames (Vorbis: up to 1024 packets, re-muxed into
+ * Ogg) cost about what one-shot decodeAudioData does.
  */
-const HANDOVER_CODECS = new Set(['mpeg', 'flac']);
+const HANDOVER_CODECS = new Set(['mpeg', 'flac', 'vorbis']);
 const LEAD_SECONDS = 0.4;
 /** Most frames per message to the mpg123 worker (~1.5 s of audio): messages cost more than frames. */
 const MAX_MPG123_BATCH = 64;
@@ -118,6 +119,8 @@ export class StreamDecoder {
   #parsedSamples = 0;
   #horizonFrames: number | undefined;
   #horizonSeconds = DEFAULT_HORIZON_SECONDS;
+  /** Largest lead of the horizon over the decoded audio seen so far, in frames (see #pump). */
+  #horizonLead = 0;
   #failures = 0;
   #discontinuities = 0;
   #skippedBytes = 0;
@@ -217,7 +220,19 @@ export class StreamDecoder {
   setHorizon(seconds: number): void {
     this.#horizonSeconds = seconds;
     this.#horizonFrames = this.#track ? seconds * this.#track.sampleRate : undefined;
+    this.#noteHorizonLead();
     this.#pump();
+  }
+
+  /**
+   * The horizon's lead over the audio decoded so far, at its largest. Nothing plays before it
+   * is decoded, so this never exceeds the horizon's lead over the play position, as long as the
+   * owner keeps that lead (the player: 30 s) or only lets it grow. An infinite horizon stops
+   * nothing and says nothing about it.
+   */
+  #noteHorizonLead(): void {
+    if (this.#horizonFrames === undefined || !Number.isFinite(this.#horizonFrames) || !this.#trimmer) return;
+    this.#horizonLead = Math.max(this.#horizonLead, this.#horizonFrames - this.#trimmer.emitted);
   }
 
   destroy(): void {
@@ -266,6 +281,7 @@ export class StreamDecoder {
     this.#track = track;
     this.#trimmer = new TimelineTrimmer(track.skip, track.totalFrames);
     this.#horizonFrames = this.#horizonSeconds * track.sampleRate;
+    this.#noteHorizonLead();
     this.#publishInfo();
     const mode = this.#options.decoder ?? 'auto';
     const forceSegments = mode === 'segments' && track.decoding.kind === 'webcodecs';
@@ -298,7 +314,7 @@ export class StreamDecoder {
         this.#leadBatch = canBatch(track.decoding) ? MAX_BATCH : 1;
       }
     }
-    this.#maxBatch = this.#segmentPlan ? MAX_SEGMENT_BATCH : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
+    this.#maxBatch = this.#segmentPlan ? (this.#segmentPlan.maxFrames ?? MAX_SEGMENT_BATCH) : this.#useMpg123 ? MAX_MPG123_BATCH : canBatch(track.decoding) ? MAX_BATCH : 1;
     this.#newBackend();
     this.#pump();
   }
@@ -390,18 +406,34 @@ export class StreamDecoder {
         const leading = backend instanceof HandoverBackend && backend.leading;
         const minFrames = leading ? 1 : (this.#segmentPlan?.minFrames ?? 1);
         const limit = Math.max(Math.min(this.#batch, leading ? this.#leadBatch : this.#maxBatch), minFrames);
+        const busy = backend.decodingSegment === true;
+        let atHorizon = false;
+        let samples = 0;
         while (batch.length < limit && this.#queueHead < this.#queue.length) {
           const frame = this.#queue[this.#queueHead]!;
-          if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) break;
+          if (frame.timelineStart >= (this.#horizonFrames ?? Infinity)) {
+            atHorizon = true;
+            break;
+          }
           this.#queueHead++;
           this.#queuedBytes -= frame.data.length;
           this.#inFlight.push(frame);
           this.#inFlightBytes += frame.data.length;
           batch.push(frame);
+          samples += frame.samples;
         }
         if (batch.length === 0) break;
-        if (batch.length < minFrames && !this.#ended && this.#queueHead >= this.#queue.length) {
-          // Too small a segment for the fallback: wait for more frames (put them back).
+        const drained = this.#queueHead >= this.#queue.length;
+        // decodeAudioData costs ~3 ms a call whatever the segment's length, so segments wait to
+        // be long: while one is decoding, frames gather for the next; and when the horizon (which
+        // the player moves ~4 times a second) stops a segment short, it waits until the horizon
+        // has moved on by a quarter of its lead over the decoded audio (the decoded audio
+        // always stays at least ¾ of that lead ahead of playback).
+        const segmenting = this.#segmentPlan !== undefined && !leading && batch.length < limit;
+        const gather = segmenting && !atHorizon && drained && busy && !this.#ended;
+        const waitHorizon = segmenting && atHorizon && samples < this.#horizonLead / 4;
+        if (gather || waitHorizon || (batch.length < minFrames && !this.#ended && drained)) {
+          // Too small a segment: wait for more frames (put them back).
           this.#queueHead -= batch.length;
           this.#inFlight.length -= batch.length;
           for (const frame of batch) (this.#queuedBytes += frame.data.length), (this.#inFlightBytes -= frame.data.length);
