@@ -48,7 +48,12 @@ test('after 50 listeners (streamed to the end or left mid-stream) activePeers is
       try {
         await client.connect();
         if (leaveEarly) await client.until(() => client.result.chunks.length > 0);
-        else assert.equal((await client.done).ended, 'complete');
+        else {
+          const result = await client.done;
+          // Say how far it got: a hang after the answer, after metadata, or mid-stream are different bugs.
+          const bytes = result.chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
+          assert.equal(result.ended, 'complete', `ended ${result.ended} after ${result.messages.length} text messages and ${bytes} bytes`);
+        }
       } finally {
         client.close();
       }
