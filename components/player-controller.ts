@@ -344,7 +344,9 @@ export class PlayerController implements ReactiveController {
         clientId: this.#clientId,
         horizonSeconds: PlayerController.horizonSeconds,
         initialHorizonSeconds: PRELOAD_DECODE_SECONDS,
-        flowWindow: PlayerController.flowWindow,
+        // The window must hold the start buffer: with `buffer-seconds` above it, a slow stream
+        // (the arrival rule cannot fire) would wait forever for audio the window never lets in.
+        flowWindow: { ...PlayerController.flowWindow, seconds: Math.max(PlayerController.flowWindow.seconds, config.bufferSeconds + 1) },
       },
       {
         metadata: (message) => {

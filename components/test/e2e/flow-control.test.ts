@@ -151,6 +151,21 @@ describe('<rtc-audio-player> flow control', () => {
     expect(peaks.sixty!).to.be.at.most(peaks.five! * 1.1);
   });
 
+  it('buffer-seconds above what the default window lets in: the window grows to hold it (preload="auto" fills it before play), still bounded', async () => {
+    server = await startServer(); // default pacing and burst
+    await repeatLoop(server, 'long.mp3', 300);
+    ({ player, recorder } = mount({ src: 'long.mp3', server, bufferSeconds: 80, preload: 'auto' }));
+    const p = player;
+    // What the default window lets in ahead: the 30 s decode horizon and ~33 s compressed. 80 s is
+    // more: without the window growing the stream would stop near 63 s, and a slow network (the
+    // arrival-rate rule cannot fire) would never start, or never leave `waiting`.
+    await waitFor('buffer-seconds of audio received before play()', () => p.stats.bytesReceived >= 80 * BYTES_PER_SECOND, 20000);
+    await sleep(1500); // let the stream stop at the window
+    expect(p.state).to.equal('ready');
+    // Horizon + grown window (81 s) + the 3 s fed to the decoder + 1 s of slack, + one message.
+    expect(p.stats.bytesReceived, 'still bounded by the (grown) window').to.be.at.most((30 + 81 + 3 + 1) * BYTES_PER_SECOND + PAST_WINDOW);
+  });
+
   it('the server ends a long flow-control hold (IDLE_TIMEOUT): no reconnect until the player needs data, then it resumes at the next byte', async () => {
     PlayerController.horizonSeconds = 5;
     PlayerController.flowWindow = { seconds: 3, minBytes: 48 * 1024 };
