@@ -9,10 +9,7 @@ import type { AudioFile, AudioLibrary } from '../library/audio-library';
 import type { Logger } from '../log';
 import type { StreamFaults } from '../streaming/stream-session';
 import { NativeReclaimer } from './native-reclaim';
-import { NegotiationError, Peer, newPeerConnection, type PeerCloseReason } from './peer';
-
-/** After a spare was used, the next is made this much later: not on the CPU the answer needs. */
-const SPARE_REFILL_MS = 20;
+import { NegotiationError, Peer, type PeerCloseReason } from './peer';
 
 export interface AcceptedOffer {
   answer: { type: 'answer'; sdp: string };
@@ -37,22 +34,12 @@ export class PeerManager {
   private readonly reasons: Partial<Record<PeerCloseReason, number>> = {};
   private shuttingDown = false;
   private readonly reclaimer = new NativeReclaimer();
-  /**
-   * One peer connection made before the offer that will use it: `new RTCPeerConnection` costs
-   * wrtc ~1.6 ms (of ~2.7 for the whole answer on an idle machine), on the critical path of every
-   * cold start otherwise. Unused, it has no remote description and gathers nothing (it holds
-   * ~10 fds and 2 threads, as any idle wrtc peer); it is closed with the rest at shutdown.
-   */
-  private spare: RTCPeerConnection | undefined;
-  private spareTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly config: Config,
     private readonly library: AudioLibrary,
     private readonly log: Logger,
-  ) {
-    this.refillSpare(0);
-  }
+  ) {}
 
   get activePeers(): number {
     return this.peers.size;
@@ -92,7 +79,7 @@ export class PeerManager {
       duration: () => knownDuration ?? library.cachedDuration(file),
       ...(faults ? { faults } : {}),
       onClosed: (closed, reason) => this.closed(closed, reason),
-    }, this.takeSpare());
+    });
     this.peers.add(peer);
     try {
       const { answer, gatherMs } = await peer.negotiate();
@@ -108,39 +95,9 @@ export class PeerManager {
     }
   }
 
-  private takeSpare(): RTCPeerConnection | undefined {
-    const spare = this.spare;
-    this.spare = undefined;
-    this.refillSpare(SPARE_REFILL_MS);
-    return spare;
-  }
-
-  private refillSpare(delayMs: number): void {
-    if (this.spareTimer !== undefined || this.shuttingDown) return;
-    this.spareTimer = setTimeout(() => {
-      this.spareTimer = undefined;
-      if (this.shuttingDown || this.spare !== undefined) return;
-      try {
-        this.spare = newPeerConnection();
-      } catch (error) {
-        this.log.warn('could not make a spare peer connection; offers make their own', error);
-      }
-    }, delayMs);
-    this.spareTimer.unref();
-  }
-
   /** Tells every streaming client SHUTTING_DOWN and closes every peer. */
   async closeAll(): Promise<void> {
     this.shuttingDown = true;
-    clearTimeout(this.spareTimer);
-    this.spareTimer = undefined;
-    const spare = this.spare;
-    this.spare = undefined;
-    try {
-      spare?.close();
-    } catch {
-      // already closed
-    }
     await Promise.all([...this.peers].map((peer) => peer.shutdown().catch(() => undefined)));
     this.reclaimer.close();
   }

@@ -71,12 +71,9 @@ export class Peer {
   private closing: Promise<void> | undefined;
   private readonly chunkSize: number;
 
-  /** `pc`: a fresh, unused peer connection made ahead of the offer (PeerManager's spare), or made here. */
-  constructor(
-    private readonly options: PeerOptions,
-    pc: RTCPeerConnection = newPeerConnection(),
-  ) {
+  constructor(private readonly options: PeerOptions) {
     this.chunkSize = chunkSizeForOffer(options.request.offer.sdp);
+    const pc = newPeerConnection();
     this.pc = pc;
     pc.ondatachannel = (event) => this.adopt(event.channel);
     pc.onconnectionstatechange = () => this.connectionChanged();
