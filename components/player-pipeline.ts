@@ -428,7 +428,7 @@ export class PlayerPipeline {
    * position — the bytes it holds are not turning into audio (a large tag or an MP4 index still
    * being parsed): then the window counts from the last byte received, or it would deadlock.
    */
-  #windowEndNow(): number {
+  #windowEndNow(window = this.#flowWindowBytes()): number {
     const decoder = this.#decoder;
     let from = this.#nextByte - this.heldCompressedBytes; // the last byte decoded
     if (decoder && this.#unfedBytes === 0) {
@@ -438,14 +438,15 @@ export class PlayerPipeline {
       if (starving) from = this.#nextByte;
     }
     // An unbounded window (the bench's "flow control off") is the protocol's largest end.
-    return Math.min(from + this.#flowWindowBytes(), Number.MAX_SAFE_INTEGER);
+    return Math.min(from + window, Number.MAX_SAFE_INTEGER);
   }
 
   /** Raises the window by steps of half of it; with no connection open, asks for one instead. */
   #flowCheck(): void {
     if (this.#complete || this.#destroyed || this.#grantedEnd === undefined) return;
-    const end = this.#windowEndNow();
-    if (end < this.#grantedEnd + this.#flowWindowBytes() / 2) return;
+    const window = this.#flowWindowBytes();
+    const end = this.#windowEndNow(window);
+    if (end < this.#grantedEnd + window / 2) return;
     this.#grantedEnd = end;
     if (this.#connection) this.#connection.allow(end);
     else this.#listener.demand();

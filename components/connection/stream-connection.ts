@@ -286,10 +286,7 @@ export class StreamConnection {
       return;
     }
     this.#windowEnd = end;
-    if (wasHeld && this.#state === 'streaming') {
-      this.#lastMessageAt = performance.now();
-      if (this.#stallTimer === undefined) this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
-    }
+    if (wasHeld && this.#state === 'streaming') this.#restartStallClock();
   }
 
   /** Idempotent. Closes channel and peer, clears every timer; no listener call after it. */
@@ -530,8 +527,13 @@ export class StreamConnection {
 
   #beginStreaming(): void {
     this.#state = 'streaming';
+    this.#restartStallClock();
+  }
+
+  /** Silence counts from now (streaming begins, or our own hold ends). */
+  #restartStallClock(): void {
     this.#lastMessageAt = performance.now();
-    this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
+    if (this.#stallTimer === undefined) this.#armStallTimer(this.#options.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS);
   }
 
   #armStallTimer(delay: number): void {
