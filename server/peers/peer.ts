@@ -8,7 +8,8 @@ import type { OfferRequest } from '../../components/protocol';
 import type { AudioFile } from '../library/audio-library';
 import type { PacingConfig } from '../streaming/pacer';
 import { StreamSession, type SessionEnd, type StreamFaults } from '../streaming/stream-session';
-import { chunkSizeForOffer, hasCandidate } from './sdp';
+import { setLocalDescriptionWithCandidates } from './local-candidates';
+import { chunkSizeForOffer } from './sdp';
 import { wrtc } from './wrtc';
 
 export type PeerCloseReason =
@@ -99,16 +100,14 @@ export class Peer {
     this.assertOpen();
     const answer = await withTimeout(pc.createAnswer());
     this.assertOpen();
-    await withTimeout(pc.setLocalDescription(answer));
+    const { gatherMs: gatherLimit } = this.options.timeouts;
+    const gathered = await withTimeout(
+      setLocalDescriptionWithCandidates(pc, answer, gatherLimit, () => this.closing !== undefined),
+      NEGOTIATION_STEP_TIMEOUT_MS + gatherLimit,
+    );
     this.assertOpen();
-    const gatherStart = performance.now();
-    await this.firstCandidate(pc);
-    const gatherMs = performance.now() - gatherStart;
-    this.assertOpen();
-    const sdp = pc.localDescription?.sdp;
-    if (sdp === undefined || (!hasCandidate(sdp) && pc.iceGatheringState !== 'complete')) {
-      throw new NegotiationError('no-candidates', 'no ICE candidate could be gathered');
-    }
+    if (gathered.candidates === 0) throw new NegotiationError('no-candidates', 'no ICE candidate could be gathered');
+    const { sdp, gatherMs } = gathered;
     this.later(() => void this.close('open-timeout'), this.options.timeouts.channelOpenMs, 'open');
     return { answer: { type: 'answer', sdp }, gatherMs };
   }
@@ -288,26 +287,6 @@ export class Peer {
     clearTimeout(timer);
     this.timers.delete(timer);
     this.named.delete(name);
-  }
-
-  /** Resolves when the local description has a candidate, gathering completed, or time is up. */
-  private firstCandidate(pc: RTCPeerConnection): Promise<void> {
-    const ready = () => this.closing !== undefined || hasCandidate(pc.localDescription?.sdp) || pc.iceGatheringState === 'complete';
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const deadline = setTimeout(finish, this.options.timeouts.gatherMs);
-      // The events tell us early; the poll covers a candidate that reached the SDP silently.
-      const poll = setInterval(() => ready() && finish(), 2);
-      pc.onicecandidate = () => ready() && finish();
-      pc.onicegatheringstatechange = () => ready() && finish();
-      function finish(): void {
-        clearTimeout(deadline);
-        clearInterval(poll);
-        pc.onicecandidate = null;
-        pc.onicegatheringstatechange = null;
-        resolve();
-      }
-    });
   }
 }
 

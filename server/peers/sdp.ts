@@ -12,8 +12,3 @@ export function chunkSizeForOffer(sdp: string): number {
   if (!Number.isSafeInteger(value) || value === 0) return MAX_CHUNK_SIZE;
   return Math.max(1, Math.min(MAX_CHUNK_SIZE, value));
 }
-
-/** Whether a session description carries at least one ICE candidate. */
-export function hasCandidate(sdp: string | undefined): boolean {
-  return sdp !== undefined && /^a=candidate:/m.test(sdp);
-}

@@ -13,6 +13,7 @@ import {
   type ServerMessage,
 } from '../../components/protocol';
 import { wrtc } from '../peers/wrtc';
+import { setLocalDescriptionWithCandidates } from '../peers/local-candidates';
 
 export interface ClientOptions {
   src: string;
@@ -97,9 +98,7 @@ export class TestClient {
 
   /** Creates the offer, posts it, applies the answer. Throws HttpAnswerError on an HTTP error. */
   async connect(): Promise<void> {
-    const offer = await this.pc.createOffer();
-    await this.pc.setLocalDescription(offer);
-    let sdp = this.pc.localDescription!.sdp;
+    let { sdp } = await setLocalDescriptionWithCandidates(this.pc, await this.pc.createOffer(), 1000);
     if (this.options.maxMessageSize !== undefined) {
       sdp = sdp.replace(/a=max-message-size:\d+/, `a=max-message-size:${this.options.maxMessageSize}`);
     }
@@ -201,8 +200,7 @@ export async function makeOfferSdp(): Promise<string> {
   const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
   try {
     pc.createDataChannel('probe');
-    await pc.setLocalDescription(await pc.createOffer());
-    return pc.localDescription!.sdp;
+    return (await setLocalDescriptionWithCandidates(pc, await pc.createOffer(), 1000)).sdp;
   } finally {
     pc.close();
   }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { HIGH_WATER_MARK, MAX_CHUNK_SIZE } from '../../../components/protocol.js';
 import { wrtc } from '../../peers/wrtc.js';
+import { setLocalDescriptionWithCandidates } from '../../peers/local-candidates.js';
 
 const paceChunksPerSecond = Number(process.env.PACE_CHUNKS_PER_SECOND ?? 1);
 const chunk = new Uint8Array(MAX_CHUNK_SIZE).fill(0x55);
@@ -38,14 +39,9 @@ async function answer(body: string): Promise<RTCSessionDescriptionInit> {
   const peer = new wrtc.RTCPeerConnection({ iceServers: [] });
   peers.add(peer);
   peer.ondatachannel = (event) => serve(peer, event.channel);
-  const firstCandidate = new Promise<void>((resolve) => {
-    peer.onicecandidate = () => resolve();
-    setTimeout(resolve, 1000);
-  });
   await peer.setRemoteDescription(offer);
-  await peer.setLocalDescription(await peer.createAnswer());
-  await firstCandidate;
-  return peer.localDescription!;
+  const { sdp } = await setLocalDescriptionWithCandidates(peer, await peer.createAnswer(), 1000);
+  return { type: 'answer', sdp };
 }
 
 const server = http.createServer((request, response) => {

@@ -10,6 +10,7 @@
  * Env: SERVER (base URL), SRC, LISTENERS, CONCURRENCY (default 10), LIFETIME_MS (default 180000).
  */
 import { wrtc } from '../../peers/wrtc.js';
+import { setLocalDescriptionWithCandidates } from '../../peers/local-candidates.js';
 
 const server = process.env.SERVER!;
 const src = process.env.SRC ?? 'five-minutes.mp3';
@@ -45,24 +46,13 @@ async function listen(index: number): Promise<void> {
       channel.onopen = () => resolve();
       channel.onclose = () => reject(new Error('channel closed before opening'));
     });
-    await peer.setLocalDescription(await peer.createOffer());
-    // wrtc has its host candidates within a millisecond; give them a moment to land in the SDP.
-    if (peer.iceGatheringState !== 'complete') {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 150);
-        peer.onicegatheringstatechange = () => {
-          if (peer.iceGatheringState === 'complete') {
-            clearTimeout(timer);
-            resolve();
-          }
-        };
-      });
-    }
+    // wrtc has its host candidates within a millisecond: the first burst of them is enough.
+    const { sdp } = await setLocalDescriptionWithCandidates(peer, await peer.createOffer(), 1000);
     const response = await withTimeout(
       fetch(`${server}/api/offer`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ offer: { type: 'offer', sdp: peer.localDescription!.sdp }, clientId: `load-${process.pid}-${index}`, src }),
+        body: JSON.stringify({ offer: { type: 'offer', sdp }, clientId: `load-${process.pid}-${index}`, src }),
       }),
       15_000,
       'POST /api/offer',
