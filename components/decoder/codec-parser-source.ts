@@ -36,7 +36,11 @@ export class CodecParserSource implements FrameSource {
   /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
   #flacHead = new Uint8Array(0);
   #opusPreSkip = 0;
+  /** Opus pre-skip samples codec-parser subtracted from a header packet (see #opusSamples), still to subtract. */
+  #opusSkipOwed = 0;
+  /** MP3 only: the last bytes received, held back from the parser (see TAIL_HOLD); `#tailLength` of them used. */
   #tail = new Uint8Array(0);
+  #tailLength = 0;
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
   #lastMpegFrame: CodecFrame | undefined;
@@ -53,24 +57,41 @@ export class CodecParserSource implements FrameSource {
     // After flush() the parser's position restarts at 0: bytesIn minus it would count the whole
     // file as still buffered.
     if (this.#flushed) return 0;
-    return this.#bytesIn - this.#position() + this.#tail.length;
+    return this.#bytesIn - this.#position() + this.#tailLength;
   }
 
   push(input: Uint8Array): void {
     if (this.#failed) return;
     if (this.#format !== 'mpeg') return this.#feed(input);
-    // Keeps the last 128 bytes back until end() (where an MP3's ID3v1 tag would be), without
-    // copying the chunk: the held tail goes in first, then the chunk up to its own last 128 bytes.
-    const held = this.#tail;
-    if (input.length >= ID3V1_LENGTH) {
-      this.#feed(held);
-      this.#tail = input.slice(input.length - ID3V1_LENGTH);
-      this.#feed(input.subarray(0, input.length - ID3V1_LENGTH));
-    } else {
-      const all = concatBytes(held, input);
-      this.#tail = all.slice(Math.max(0, all.length - ID3V1_LENGTH));
-      this.#feed(all.subarray(0, all.length - this.#tail.length));
+    // The last `hold` bytes wait for end() (tags after the audio would be there). The hold
+    // grows with the stream, so the first frames of a track go to the parser at once.
+    const hold = Math.min(TAIL_HOLD, Math.max(MIN_TAIL_HOLD, this.#bytesIn >> 3));
+    if (this.#tailLength + input.length <= 2 * hold) {
+      // Small pushes gather (amortised: no copy of the whole held tail per push).
+      if (this.#tail.length < this.#tailLength + input.length) {
+        const grown = new Uint8Array(Math.max(2 * TAIL_HOLD, this.#tailLength + input.length));
+        grown.set(this.#tail.subarray(0, this.#tailLength));
+        this.#tail = grown;
+      }
+      this.#tail.set(input, this.#tailLength);
+      this.#tailLength += input.length;
+      return;
     }
+    if (input.length >= hold) {
+      this.#feed(this.#tail.subarray(0, this.#tailLength));
+      this.#feed(input.subarray(0, input.length - hold));
+      this.#tail = input.slice(input.length - hold);
+      this.#tailLength = hold;
+      return;
+    }
+    const keep = hold - input.length; // of the held bytes, these stay held
+    const tail = this.#tail;
+    this.#feed(tail.subarray(0, this.#tailLength - keep));
+    const next = new Uint8Array(Math.max(tail.length, hold));
+    next.set(tail.subarray(this.#tailLength - keep, this.#tailLength));
+    next.set(input, keep);
+    this.#tail = next;
+    this.#tailLength = hold;
   }
 
   #feed(bytes: Uint8Array): void {
@@ -87,12 +108,12 @@ export class CodecParserSource implements FrameSource {
 
   end(): void {
     if (this.#failed) return;
-    // An ID3v1 tag ends an MP3: codec-parser would take it for damage after the last frame and
-    // drop that frame with it, so it never sees the tag.
-    const tail = this.#tail;
+    // Tags at the end of an MP3 (ID3v1, APEv2, Lyrics3): codec-parser would take them for
+    // damage after the last frame and drop that frame with them, so it never sees them.
+    const tail = this.#tail.subarray(0, this.#tailLength);
     this.#tail = new Uint8Array(0);
-    const id3v1 = this.#format === 'mpeg' && tail.length === ID3V1_LENGTH && tail[0] === 0x54 && tail[1] === 0x41 && tail[2] === 0x47;
-    if (!id3v1) this.#feed(tail);
+    this.#tailLength = 0;
+    this.#feed(this.#format === 'mpeg' ? withoutTrailingTags(tail) : tail);
     this.#run(() => this.#parser.flush(), true);
     this.#flushed = true;
     this.#flushMpegFilterbank();
@@ -163,8 +184,15 @@ export class CodecParserSource implements FrameSource {
   #page(page: OggPage, flushing: boolean): void {
     const fileOffset = this.#locate((page as OggPage & { rawData: Uint8Array }).rawData.length, flushing);
     for (const frame of page.codecFrames) {
-      if (!this.#track) this.#announceOgg(frame);
-      this.#sink.frame({ data: frame.data, samples: frame.samples, fileOffset });
+      let samples = frame.samples;
+      if (this.#parser.codec === 'opus') {
+        const fixed = this.#opusSamples(frame);
+        if (fixed === undefined) continue;
+        samples = fixed;
+      }
+      if (!this.#track) this.#announceOgg(frame, samples);
+      if (this.#failed) return;
+      this.#sink.frame({ data: frame.data, samples, fileOffset });
     }
     if (page.isLastPage && this.#track) {
       const granule = Number(page.absoluteGranulePosition);
@@ -173,7 +201,27 @@ export class CodecParserSource implements FrameSource {
     }
   }
 
-  #announceOgg(frame: CodecFrame): void {
+  /**
+   * codec-parser takes only page 1 for the OpusTags header: one that spans several pages (cover
+   * art in METADATA_BLOCK_PICTURE) ends on a later page and comes out as an audio packet, and
+   * the pre-skip goes to it. Such a packet is dropped (undefined) and the pre-skip it took is
+   * taken from the real audio packets after it.
+   */
+  #opusSamples(frame: CodecFrame): number | undefined {
+    const d = frame.data;
+    if (d.length >= 8 && String.fromCharCode(...d.subarray(0, 8)) === 'OpusTags') {
+      const header = frame.header as OpusHeader;
+      const duration = ((header.frameSize * header.frameCount) / 1000) * header.sampleRate;
+      // It comes before any audio packet, so codec-parser's pre-skip count started on it.
+      this.#opusSkipOwed = Math.min(header.preSkip, duration);
+      return undefined;
+    }
+    const owed = Math.min(this.#opusSkipOwed, frame.samples);
+    this.#opusSkipOwed -= owed;
+    return frame.samples - owed;
+  }
+
+  #announceOgg(frame: CodecFrame, samples: number): void {
     const codec = this.#parser.codec;
     if (codec === 'opus') {
       const header = frame.header as OpusHeader;
@@ -183,7 +231,7 @@ export class CodecParserSource implements FrameSource {
       // themselves, and codec-parser leaves it out of the first frame's `samples`: no trim here.
       this.#announce(
         frame,
-        { skip: 0, skipAlreadyCounted: 0, uncertainSkip: { samples: header.preSkip, firstFrameSamples: frame.samples } },
+        { skip: 0, skipAlreadyCounted: 0, uncertainSkip: { samples: header.preSkip, firstFrameSamples: samples } },
         header.data,
       );
     } else if (codec === 'vorbis') {
@@ -241,14 +289,38 @@ export class CodecParserSource implements FrameSource {
   }
 }
 
-const ID3V1_LENGTH = 128;
+/**
+ * Bytes of an MP3 held back until the end, where the tags after the audio are: ID3v1 (128),
+ * Lyrics3 and APEv2 (ReplayGain and text: a few hundred bytes; a larger one, with cover art,
+ * costs the last frame). At 128 kbit/s this is half a second, decoded once the file is all here.
+ */
+const TAIL_HOLD = 8192;
+/** What is held back at the start of a stream (an ID3v1 tag), so the first frames are not delayed. */
+const MIN_TAIL_HOLD = 128;
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+/** `tail` without the ID3v1, Lyrics3v2 and APEv2 tags it ends with (in whatever order they nest). */
+export function withoutTrailingTags(tail: Uint8Array): Uint8Array {
+  const text = (at: number, length: number): string => String.fromCharCode(...tail.subarray(at, at + length));
+  let end = tail.length;
+  for (let found = true; found && end > 0; ) {
+    found = false;
+    if (end >= 128 && text(end - 128, 3) === 'TAG') (end -= 128), (found = true);
+    if (end >= 15 && text(end - 9, 9) === 'LYRICS200') {
+      // Lyrics3v2: "LYRICSBEGIN" … six ASCII digits of size (tag without them and the end marker), "LYRICS200".
+      const size = Number(text(end - 15, 6));
+      if (Number.isInteger(size) && size + 15 <= end) (end -= size + 15), (found = true);
+    }
+    if (end >= 32 && text(end - 32, 8) === 'APETAGEX') {
+      const view = new DataView(tail.buffer, tail.byteOffset + end - 32, 32);
+      const size = view.getUint32(12, true); // items + footer
+      const hasHeader = (view.getUint32(20, true) & 0x80000000) !== 0;
+      const whole = size + (hasHeader ? 32 : 0);
+      if (size >= 32 && whole <= end) (end -= whole), (found = true);
+    }
+  }
+  return tail.subarray(0, end);
 }
+
 
 function webCodecsName(codec: string, firstFrame: Uint8Array): string {
   switch (codec) {
