@@ -18,7 +18,7 @@ interface Variant {
   exact: boolean;
   /** One codec frame: how far the length may be from the reference's when not exact. */
   frame: number;
-  /** The file to compare with when decodeAudioData cannot decode this one (the encoder's 16-bit source). */
+  /** The file to compare with when decodeAudioData cannot decode this one as a player should. */
   reference?: string;
 }
 

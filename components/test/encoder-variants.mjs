@@ -67,6 +67,13 @@ function apeTag(items) {
   return Buffer.concat([block(true), itemBytes, block(false)]);
 }
 
+/** A Lyrics3v2 tag (before an ID3v1 tag, as Winamp-era taggers wrote it). */
+function lyrics3v2(lyrics) {
+  const fields = Buffer.from(`IND0000210LYR${String(lyrics.length).padStart(5, '0')}${lyrics}`, 'latin1');
+  const body = Buffer.concat([Buffer.from('LYRICSBEGIN'), fields]);
+  return Buffer.concat([body, Buffer.from(String(body.length).padStart(6, '0') + 'LYRICS200', 'latin1')]);
+}
+
 /** A 128-byte ID3v1 tag. */
 function id3v1(title) {
   const tag = Buffer.alloc(128);
@@ -107,7 +114,8 @@ function writeChunks(chunks, { riffSize, dataSize } = {}) {
  * - decode: { rate, channels, frames (source length), exact (gapless info: length and duration
  *   exact), frame (codec frame: the tolerance when not exact) }
  * - unsupported: a clean UNSUPPORTED_FORMAT.
- * `source: [rate, channels]`: compare with that source WAV where decodeAudioData cannot decode the variant.
+ * `reference(tool)`: the file to compare with, where decodeAudioData cannot decode the variant
+ * itself as a player should (then the encoder's source, or the file without the odd part).
  */
 const VARIANTS = [
   // MP3 -----------------------------------------------------------------------------------------
@@ -143,6 +151,20 @@ const VARIANTS = [
     build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'libmp3lame', '-b:a', '128k', '-write_id3v1', '1', '-metadata', 'title=v1 too']) },
   { name: 'mp3-shine-no-info-frame.mp3', mime: 'audio/mpeg', decode: { rate: 44100, channels: 2, exact: false, frame: 1152 },
     build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'libshine', '-b:a', '128k', '-write_xing', '0']) },
+  // The smallest MPEG-1 frames (32 kbit/s at 48 kHz): the bit reservoir reaches back ~8 frames.
+  // (96-byte frames: no room for LAME's info frame, so no gapless info either.)
+  { name: 'mp3-lame-32k-48k.mp3', mime: 'audio/mpeg', decode: { rate: 48000, channels: 2, exact: false, frame: 1152 },
+    build: (t) => t.lame(t.src(48000, 2), ['-b', '32', '--resample', '48']) },
+  { name: 'mp3-lame-mpeg25-8k-vbr.mp3', mime: 'audio/mpeg', decode: { rate: 8000, channels: 1, exact: true, frame: 576 },
+    build: (t) => t.lame(t.src(8000, 1), ['-V', '9']) },
+  { name: 'mp3-lyrics3-and-id3v1.mp3', mime: 'audio/mpeg', decode: { rate: 44100, channels: 2, exact: true, frame: 1152 },
+    build: async (t) => t.wrap(await t.lame(t.src(44100, 2), ['-b', '128']), Buffer.alloc(0), Buffer.concat([lyrics3v2('Some words'), id3v1('Lyrics too')])) },
+  // Zero bytes between the ID3v2 tag and the first frame (taggers that shrink a tag in place).
+  // decodeAudioData then misses the LAME tag (and keeps delay and padding): the reference is the
+  // same MP3 without the zeros.
+  { name: 'mp3-zeros-after-id3.mp3', mime: 'audio/mpeg', decode: { rate: 44100, channels: 2, exact: true, frame: 1152 },
+    build: async (t) => t.wrap(await t.lame(t.src(44100, 2), ['-b', '128']), Buffer.concat([id3v23('Shrunk', 16), Buffer.alloc(700)]), Buffer.alloc(0)),
+    reference: (t) => t.lame(t.src(44100, 2), ['-b', '128']) },
   { name: 'mp3-in-mp4.mp4', mime: 'audio/mp4', decode: { rate: 44100, channels: 2, exact: false, frame: 1152 },
     build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'libmp3lame', '-b:a', '128k', '-movflags', '+faststart'], 'mp4') },
 
@@ -165,6 +187,9 @@ const VARIANTS = [
     build: (t) => t.ff(t.src(48000, 6), ['-c:a', 'aac', '-b:a', '256k', '-movflags', '+faststart']) },
   { name: 'm4a-cover-art.m4a', mime: 'audio/mp4', decode: { rate: 44100, channels: 2, exact: true, frame: 1024 },
     build: async (t) => t.ffWithCover(t.src(44100, 2), ['-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart'], 'ipod') },
+  // A video track first and interleaved with the audio (a music video's audio, or a phone recording).
+  { name: 'mp4-video-and-audio.mp4', mime: 'audio/mp4', decode: { rate: 44100, channels: 2, exact: true, frame: 1024 },
+    build: (t) => t.ffWithVideo(t.src(44100, 2), ['-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart']) },
   { name: 'm4a-index-after-data.m4a', mime: 'audio/mp4', unsupported: true,
     build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'aac', '-b:a', '96k']) },
   { name: 'm4a-fragmented.m4a', mime: 'audio/mp4', decode: { rate: 44100, channels: 2, exact: false, frame: 1024 },
@@ -185,6 +210,8 @@ const VARIANTS = [
     build: (t) => t.ff(t.src(48000, 2), ['-c:a', 'libopus', '-b:a', '128k', '-frame_duration', '2.5']) },
   { name: 'opus-60ms-frames.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 2, exact: true, frame: 2880 },
     build: (t) => t.ff(t.src(48000, 2), ['-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '60']) },
+  { name: 'opus-120ms-frames.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 2, exact: true, frame: 5760 },
+    build: (t) => t.ff(t.src(48000, 2), ['-c:a', 'libopus', '-b:a', '64k', '-frame_duration', '120']) },
   { name: 'opus-voip-16k.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 1, exact: true, frame: 960 },
     build: (t) => t.ff(t.src(16000, 1), ['-c:a', 'libopus', '-b:a', '16k', '-application', 'voip']) },
   { name: 'opus-picture-comment.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 2, exact: true, frame: 960 },
@@ -238,7 +265,7 @@ const VARIANTS = [
   { name: 'wav-s32.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 2, exact: true, frame: 1 },
     build: (t) => t.ff(t.src(44100, 2, 24), ['-c:a', 'pcm_s32le']) },
   // Chromium's decodeAudioData refuses 64-bit float WAV: the reference is the 16-bit source.
-  { name: 'wav-f64.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 1, exact: true, frame: 1 }, source: [44100, 1],
+  { name: 'wav-f64.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 1, exact: true, frame: 1 }, reference: (t) => t.src(44100, 1),
     build: (t) => t.ff(t.src(44100, 1), ['-c:a', 'pcm_f64le']) },
   { name: 'wav-extensible-5.1.wav', mime: 'audio/wav', decode: { rate: 48000, channels: 6, exact: true, frame: 1 },
     build: (t) => t.ff(t.src(48000, 6), ['-c:a', 'pcm_s16le']) },
@@ -256,6 +283,11 @@ const VARIANTS = [
         { id: 'LIST', body: Buffer.from('INFOISFT\x05\0\0\0tail\0', 'latin1') }];
       return t.write('wav-odd-chunk.wav', writeChunks(odd));
     }, frames: framesAt(22050) - 1 },
+  // Broadcast WAV: a bext chunk before the data; RF64-ready: a JUNK chunk reserving room for ds64.
+  { name: 'wav-bwf-bext.wav', mime: 'audio/wav', decode: { rate: 48000, channels: 2, exact: true, frame: 1 },
+    build: (t) => t.ff(t.src(48000, 2, 24), ['-c:a', 'pcm_s24le', '-write_bext', '1', '-metadata', 'description=BWF']) },
+  { name: 'wav-junk-rf64-auto.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 2, exact: true, frame: 1 },
+    build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'pcm_s16le', '-rf64', 'auto']) },
   { name: 'wav-ffmpeg-pipe.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 2, exact: false, frame: 1 },
     build: (t) => t.ffPipe(t.src(44100, 2), ['-c:a', 'pcm_s16le', '-f', 'wav']) },
   { name: 'wav-sizes-zero.wav', mime: 'audio/wav', decode: { rate: 44100, channels: 2, exact: false, frame: 1 },
@@ -338,6 +370,12 @@ function toolkit(dir) {
       await ff(['-i', await source, '-i', await tool.cover(), '-map', '0:a', '-map', '1:v', '-c:v', 'copy', '-disposition:v', 'attached_pic', ...args, '-bitexact', '-f', format, file]);
       return file;
     },
+    /** The source's audio with a small video track (listed first) in an MP4. */
+    async ffWithVideo(source, args) {
+      const file = out(`v${counter++}.mp4`);
+      await ff(['-f', 'lavfi', '-i', `testsrc=s=64x48:r=10:d=${SECONDS}`, '-i', await source, '-map', '0:v', '-map', '1:a', '-c:v', 'mpeg4', ...args, '-bitexact', '-f', 'mp4', file]);
+      return file;
+    },
     /** ffmpeg writing to a pipe: it cannot seek back to fill in sizes and counts. */
     async ffPipe(source, args) {
       const { stdout } = await run('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-i', await source, ...args, '-bitexact', 'pipe:1'], {
@@ -410,13 +448,13 @@ export function encoderVariants() {
         const file = await variant.build(t);
         // A source at another rate (Opus always decodes at 48 kHz) is the same SECONDS long.
         const expectation = variant.unsupported ? { unsupported: true } : { ...variant.decode, frames: variant.frames ?? framesAt(variant.decode.rate) };
-        const source = variant.source && (await t.src(...variant.source));
-        return { name: variant.name, mimeType: variant.mime, file, source, ...expectation };
+        const reference = variant.reference && (await variant.reference(t));
+        return { name: variant.name, mimeType: variant.mime, file, reference, ...expectation };
       }),
       2,
     );
-    const files = new Map(entries.flatMap((e) => [[e.name, e.file], ...(e.source ? [[`${e.name}.source.wav`, e.source]] : [])]));
-    const manifest = entries.map(({ file, source, ...rest }) => ({ ...rest, ...(source ? { reference: `${rest.name}.source.wav` } : {}) }));
+    const files = new Map(entries.flatMap((e) => [[e.name, e.file], ...(e.reference ? [[`${e.name}.reference`, e.reference]] : [])]));
+    const manifest = entries.map(({ file, reference, ...rest }) => ({ ...rest, ...(reference ? { reference: `${rest.name}.reference` } : {}) }));
     return { files, manifest, buildMs: Date.now() - started };
   };
   const middleware = async (ctx, next) => {
