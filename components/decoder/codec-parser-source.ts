@@ -38,9 +38,11 @@ export class CodecParserSource implements FrameSource {
   #opusPreSkip = 0;
   /** Opus pre-skip samples codec-parser subtracted from a header packet (see #opusSamples), still to subtract. */
   #opusSkipOwed = 0;
-  /** MP3 only: the last bytes received, held back from the parser (see TAIL_HOLD); `#tailLength` of them used. */
+  /** MP3 only: the last bytes received, held back from the parser (an ID3v1 tag would be there). */
   #tail = new Uint8Array(0);
-  #tailLength = 0;
+  /** MP3 only: everything from the signature of a tag after the audio on, held back until end(). */
+  #tagBytes: Uint8Array[] | undefined;
+  #tagLength = 0;
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
   #lastMpegFrame: CodecFrame | undefined;
@@ -57,41 +59,36 @@ export class CodecParserSource implements FrameSource {
     // After flush() the parser's position restarts at 0: bytesIn minus it would count the whole
     // file as still buffered.
     if (this.#flushed) return 0;
-    return this.#bytesIn - this.#position() + this.#tailLength;
+    return this.#bytesIn - this.#position() + this.#tail.length + this.#tagLength;
   }
 
   push(input: Uint8Array): void {
     if (this.#failed) return;
     if (this.#format !== 'mpeg') return this.#feed(input);
-    // The last `hold` bytes wait for end() (tags after the audio would be there). The hold
-    // grows with the stream, so the first frames of a track go to the parser at once.
-    const hold = Math.min(TAIL_HOLD, Math.max(MIN_TAIL_HOLD, this.#bytesIn >> 3));
-    if (this.#tailLength + input.length <= 2 * hold) {
-      // Small pushes gather (amortised: no copy of the whole held tail per push).
-      if (this.#tail.length < this.#tailLength + input.length) {
-        const grown = new Uint8Array(Math.max(2 * TAIL_HOLD, this.#tailLength + input.length));
-        grown.set(this.#tail.subarray(0, this.#tailLength));
-        this.#tail = grown;
-      }
-      this.#tail.set(input, this.#tailLength);
-      this.#tailLength += input.length;
+    // After the audio of an MP3 come its tags (APEv2, Lyrics3v2, ID3v1). codec-parser would take
+    // them for damage after the last frame and drop that frame with them, so they never reach it:
+    // from a tag's signature on, bytes wait for end(); so do the last 128 bytes (an ID3v1 tag has
+    // no signature before them), without copying the chunk.
+    if (this.#tagBytes) return void (this.#tagBytes.push(input.slice()), (this.#tagLength += input.length));
+    const held = this.#tail;
+    const at = tagStart(held, input);
+    if (at >= 0) {
+      const all = concatBytes(held, input);
+      this.#tail = new Uint8Array(0);
+      this.#tagBytes = [all.slice(at)];
+      this.#tagLength = all.length - at;
+      this.#feed(all.subarray(0, at));
       return;
     }
-    if (input.length >= hold) {
-      this.#feed(this.#tail.subarray(0, this.#tailLength));
-      this.#feed(input.subarray(0, input.length - hold));
-      this.#tail = input.slice(input.length - hold);
-      this.#tailLength = hold;
-      return;
+    if (input.length >= ID3V1_LENGTH) {
+      this.#feed(held);
+      this.#tail = input.slice(input.length - ID3V1_LENGTH);
+      this.#feed(input.subarray(0, input.length - ID3V1_LENGTH));
+    } else {
+      const all = concatBytes(held, input);
+      this.#tail = all.slice(Math.max(0, all.length - ID3V1_LENGTH));
+      this.#feed(all.subarray(0, all.length - this.#tail.length));
     }
-    const keep = hold - input.length; // of the held bytes, these stay held
-    const tail = this.#tail;
-    this.#feed(tail.subarray(0, this.#tailLength - keep));
-    const next = new Uint8Array(Math.max(tail.length, hold));
-    next.set(tail.subarray(this.#tailLength - keep, this.#tailLength));
-    next.set(input, keep);
-    this.#tail = next;
-    this.#tailLength = hold;
   }
 
   #feed(bytes: Uint8Array): void {
@@ -110,9 +107,10 @@ export class CodecParserSource implements FrameSource {
     if (this.#failed) return;
     // Tags at the end of an MP3 (ID3v1, APEv2, Lyrics3): codec-parser would take them for
     // damage after the last frame and drop that frame with them, so it never sees them.
-    const tail = this.#tail.subarray(0, this.#tailLength);
+    const tail = concatBytes(this.#tail, ...(this.#tagBytes ?? []));
     this.#tail = new Uint8Array(0);
-    this.#tailLength = 0;
+    this.#tagBytes = undefined;
+    this.#tagLength = 0;
     this.#feed(this.#format === 'mpeg' ? withoutTrailingTags(tail) : tail);
     this.#run(() => this.#parser.flush(), true);
     this.#flushed = true;
@@ -289,14 +287,27 @@ export class CodecParserSource implements FrameSource {
   }
 }
 
-/**
- * Bytes of an MP3 held back until the end, where the tags after the audio are: ID3v1 (128),
- * Lyrics3 and APEv2 (ReplayGain and text: a few hundred bytes; a larger one, with cover art,
- * costs the last frame). At 128 kbit/s this is half a second, decoded once the file is all here.
- */
-const TAIL_HOLD = 8192;
-/** What is held back at the start of a stream (an ID3v1 tag), so the first frames are not delayed. */
-const MIN_TAIL_HOLD = 128;
+const ID3V1_LENGTH = 128;
+/** Signatures that open a tag after the audio: APEv2 with its header (as taggers write it), Lyrics3v2. */
+const TAG_SIGNATURES = ['APETAGEX', 'LYRICSBEGIN'].map((text) => Uint8Array.from(text, (c) => c.charCodeAt(0)));
+
+/** Where in `held` + `input` the first tag signature starts, or -1 (a search of `input` itself, and of the join). */
+function tagStart(held: Uint8Array, input: Uint8Array): number {
+  let best = -1;
+  for (const signature of TAG_SIGNATURES) {
+    const join = concatBytes(held.subarray(Math.max(0, held.length - signature.length + 1)), input.subarray(0, signature.length - 1));
+    const joinBase = held.length - Math.min(held.length, signature.length - 1);
+    for (const [bytes, base] of [[join, joinBase], [input, held.length]] as const) {
+      for (let i = bytes.indexOf(signature[0]!); i >= 0 && i + signature.length <= bytes.length; i = bytes.indexOf(signature[0]!, i + 1)) {
+        if (signature.every((b, k) => bytes[i + k] === b)) {
+          if (best < 0 || base + i < best) best = base + i;
+          break;
+        }
+      }
+    }
+  }
+  return best;
+}
 
 /** `tail` without the ID3v1, Lyrics3v2 and APEv2 tags it ends with (in whatever order they nest). */
 export function withoutTrailingTags(tail: Uint8Array): Uint8Array {
@@ -348,5 +359,13 @@ function xiphLace(packets: Uint8Array[]): Uint8Array {
   out.set(sizes);
   let at = sizes.length;
   for (const packet of packets) out.set(packet, at), (at += packet.length);
+  return out;
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) out.set(part, at), (at += part.length);
   return out;
 }

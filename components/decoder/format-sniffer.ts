@@ -50,6 +50,12 @@ export function sniffFormat(head: Uint8Array, mimeType: string, final = false): 
     if ((head[1]! & 0xf0) === 0xf0 && layer === 0) return { kind: 'format', format: 'adts' };
     if (layer !== 0 && version !== 1) return { kind: 'format', format: 'mpeg' };
   }
+  // Containers met in practice that we do not read: refused by name.
+  if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
+    return { kind: 'unsupported', reason: 'WebM/Matroska is not supported' };
+  }
+  if (ascii(head, 0, 'FORM') && (ascii(head, 8, 'AIFF') || ascii(head, 8, 'AIFC'))) return { kind: 'unsupported', reason: 'AIFF is not supported' };
+  if (ascii(head, 0, 'caff')) return { kind: 'unsupported', reason: 'Core Audio Format (CAF) is not supported' };
   const shown = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return { kind: 'unsupported', reason: `no known audio format starts with ${shown || 'nothing'}` };
 }

@@ -433,29 +433,40 @@ async function pool(tasks, limit) {
 }
 
 /**
+ * Builds the variants named (all by default) into a new temp dir: their expectations and files.
+ * `remove()` deletes the dir. Node tests use this directly; the browser gets it through the
+ * middleware below.
+ */
+export async function buildVariants(names) {
+  const dir = await mkdtemp(path.join(tmpdir(), 'encoder-variants-'));
+  const t = toolkit(dir);
+  const chosen = names ? VARIANTS.filter((v) => names.includes(v.name)) : VARIANTS;
+  const entries = await pool(
+    chosen.map((variant) => async () => {
+      const file = await variant.build(t);
+      // A source at another rate (Opus always decodes at 48 kHz) is the same SECONDS long.
+      const expectation = variant.unsupported ? { unsupported: true } : { ...variant.decode, frames: variant.frames ?? framesAt(variant.decode.rate) };
+      const reference = variant.reference && (await variant.reference(t));
+      return { name: variant.name, mimeType: variant.mime, file, reference, ...expectation };
+    }),
+    2,
+  );
+  return { dir, entries, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
  * The web-test-runner pieces: `middleware` serves the manifest (building every variant on the
  * first request) and the files; `plugin` removes the temp dir when the run ends.
  */
 export function encoderVariants() {
   let built;
-  let dir;
   const build = async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'encoder-variants-'));
-    const t = toolkit(dir);
     const started = Date.now();
-    const entries = await pool(
-      VARIANTS.map((variant) => async () => {
-        const file = await variant.build(t);
-        // A source at another rate (Opus always decodes at 48 kHz) is the same SECONDS long.
-        const expectation = variant.unsupported ? { unsupported: true } : { ...variant.decode, frames: variant.frames ?? framesAt(variant.decode.rate) };
-        const reference = variant.reference && (await variant.reference(t));
-        return { name: variant.name, mimeType: variant.mime, file, reference, ...expectation };
-      }),
-      2,
-    );
+    const variants = await buildVariants();
+    const { entries } = variants;
     const files = new Map(entries.flatMap((e) => [[e.name, e.file], ...(e.reference ? [[`${e.name}.reference`, e.reference]] : [])]));
     const manifest = entries.map(({ file, reference, ...rest }) => ({ ...rest, ...(reference ? { reference: `${rest.name}.reference` } : {}) }));
-    return { files, manifest, buildMs: Date.now() - started };
+    return { files, manifest, buildMs: Date.now() - started, remove: variants.remove };
   };
   const middleware = async (ctx, next) => {
     if (!ctx.path.startsWith(URL_PREFIX)) return next();
@@ -475,7 +486,7 @@ export function encoderVariants() {
   const plugin = {
     name: 'encoder-variants',
     async serverStop() {
-      if (dir) await rm(dir, { recursive: true, force: true });
+      if (built) await (await built).remove();
     },
   };
   return { middleware, plugin };
