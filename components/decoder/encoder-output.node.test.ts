@@ -14,12 +14,13 @@ import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-so
 import { mpegWarmupFrames } from './mpeg-gapless.js';
 import { Mp4Source } from './mp4-source.js';
 import { pcmToPlanar, WavSource } from './wav-source.js';
+import { WebmSource } from './webm-source.js';
 
 const NAMES = [
   'mp3-lame-crc.mp3', 'mp3-ape-tag.mp3', 'mp3-ape-and-id3v1.mp3', 'mp3-lyrics3-and-id3v1.mp3', 'mp3-ffmpeg-id3v1.mp3',
   'mp3-lame-32k-48k.mp3', 'mp3-lame-320k.mp3', 'opus-picture-comment.opus', 'opus-mono.opus', 'opus-5.1.opus',
   'm4a-faststart-mono-48k.m4a', 'm4a-5.1.m4a', 'm4a-fragmented.m4a', 'flac-id3v2-before.flac', 'wav-mulaw.wav', 'wav-alaw.wav',
-  'm4a-alac.m4a', 'm4a-index-after-data.m4a', 'mp4-opus.mp4', 'ogg-flac.oga', 'wav-ms-adpcm.wav', 'aiff-s16.aiff', 'webm-opus.webm',
+  'm4a-alac.m4a', 'm4a-index-after-data.m4a', 'mp4-opus.mp4', 'ogg-flac.oga', 'wav-ms-adpcm.wav', 'aiff-s16.aiff', 'webm-vorbis.webm', 'webm-opus.webm', 'webm-opus-live.webm',
 ];
 
 let variants: Map<string, VariantEntry>;
@@ -55,7 +56,13 @@ function parse(name: string, chunk = 997): Parsed {
   if (sniffed.kind !== 'format') return { ...out, unsupported: [sniffed.kind === 'unsupported' ? sniffed.reason : 'need-more'] };
   const body = bytes.subarray(sniffed.skip ?? 0);
   const source: FrameSource =
-    sniffed.format === 'wav' ? new WavSource(sink) : sniffed.format === 'mp4' ? new Mp4Source(sink) : new CodecParserSource(sniffed.format, sink);
+    sniffed.format === 'wav'
+      ? new WavSource(sink)
+      : sniffed.format === 'mp4'
+        ? new Mp4Source(sink)
+        : sniffed.format === 'webm'
+          ? new WebmSource(sink)
+          : new CodecParserSource(sniffed.format, sink);
   for (let at = 0; at < body.length; at += chunk) source.push(body.subarray(at, at + chunk));
   source.end();
   return out;
@@ -130,6 +137,19 @@ describe('MP4 from real encoders', () => {
   });
 });
 
+describe('WebM Opus', () => {
+  it('ffmpeg and a live (unknown-size) writer give the same frames; pre-skip on the first; DiscardPadding ends it', () => {
+    const file = parse('webm-opus.webm', 1 << 20);
+    assert.equal(file.track?.codec, 'opus');
+    assert.deepEqual(file.track?.uncertainSkip, { samples: 312, firstFrameSamples: 648 });
+    assert.equal(file.track?.totalFrames, 72000);
+    for (const chunk of [1, 997]) assert.deepEqual(parse('webm-opus.webm', chunk).frames.map((f) => f.data), file.frames.map((f) => f.data));
+    const live = parse('webm-opus-live.webm');
+    assert.deepEqual(live.unsupported, []);
+    assert.deepEqual(live.frames.map((f) => f.data), file.frames.map((f) => f.data));
+  });
+});
+
 describe('FLAC behind an ID3v2 tag', () => {
   it('is sniffed past the tag (not taken for MP3 by the tag or the label) and read from its fLaC', () => {
     const bytes = bytesOf('flac-id3v2-before.flac');
@@ -166,7 +186,7 @@ describe('what we refuse, we refuse by name', () => {
     'ogg-flac.oga': /Ogg flac is not supported/,
     'wav-ms-adpcm.wav': /MS ADPCM/,
     'aiff-s16.aiff': /AIFF is not supported/,
-    'webm-opus.webm': /WebM\/Matroska is not supported/,
+    'webm-vorbis.webm': /WebM audio A_VORBIS is not supported/,
   };
   for (const [name, reason] of Object.entries(reasons)) {
     it(name, () => {

@@ -3,7 +3,7 @@
  * the server's `mimeType` (a mislabelled file still plays; a PNG named `.mp3` is refused at once);
  * the mimeType only breaks the tie when an ID3v2 tag hides what follows it.
  */
-export type ContainerFormat = 'mpeg' | 'adts' | 'ogg' | 'flac' | 'wav' | 'mp4';
+export type ContainerFormat = 'mpeg' | 'adts' | 'ogg' | 'flac' | 'wav' | 'mp4' | 'webm';
 
 export type SniffResult =
   /** `skip`: bytes before the container proper (an ID3v2 tag some taggers put before `fLaC`). */
@@ -50,10 +50,9 @@ export function sniffFormat(head: Uint8Array, mimeType: string, final = false): 
     if ((head[1]! & 0xf0) === 0xf0 && layer === 0) return { kind: 'format', format: 'adts' };
     if (layer !== 0 && version !== 1) return { kind: 'format', format: 'mpeg' };
   }
+  // EBML: WebM or Matroska (the reader takes Opus from either).
+  if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) return { kind: 'format', format: 'webm' };
   // Containers met in practice that we do not read: refused by name.
-  if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
-    return { kind: 'unsupported', reason: 'WebM/Matroska is not supported' };
-  }
   if (ascii(head, 0, 'FORM') && (ascii(head, 8, 'AIFF') || ascii(head, 8, 'AIFC'))) return { kind: 'unsupported', reason: 'AIFF is not supported' };
   if (ascii(head, 0, 'caff')) return { kind: 'unsupported', reason: 'Core Audio Format (CAF) is not supported' };
   const shown = Array.from(head.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');

@@ -22,6 +22,7 @@ import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backe
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
 import { WavSource } from './wav-source.js';
+import { WebmSource } from './webm-source.js';
 
 export interface StreamDecoderOptions {
   /** From metadata; the bytes' magic numbers win if they disagree. */
@@ -282,6 +283,7 @@ export class StreamDecoder {
     };
     if (format === 'wav') return new WavSource(sink);
     if (format === 'mp4') return new Mp4Source(sink);
+    if (format === 'webm') return new WebmSource(sink);
     return new CodecParserSource(format, sink);
   }
 

@@ -18,6 +18,7 @@ const EXTENSION_MIME: Readonly<Record<string, string>> = {
   '.wav': 'audio/wav',
   '.weba': 'audio/webm',
   '.webm': 'audio/webm',
+  '.mka': 'audio/webm',
 };
 
 /** Bytes needed by {@link sniffAudioMime} (an ID3v2 header is 10, `ftyp` sits at 4..8, WAVE at 8..12). */

@@ -74,6 +74,7 @@ describe('<rtc-audio-player> formats and damaged files', () => {
     'opus-5.1.opus': 1.5,
     'mp3-ape-and-id3v1.mp3': 1.5,
     'wav-mulaw.wav': 1.5,
+    'webm-opus-live.webm': 1.5,
   };
   async function writeVariant(name: string): Promise<void> {
     const bytes = new Uint8Array(await (await fetch(`/__encoder-variants/${name}`)).arrayBuffer());
