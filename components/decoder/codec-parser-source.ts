@@ -35,7 +35,10 @@ export class CodecParserSource implements FrameSource {
   #flushed = false;
   /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
   #flacHead = new Uint8Array(0);
+  #codec = '';
   #opusPreSkip = 0;
+  /** The Ogg stream's last page came: what follows (a chained stream) is not played. */
+  #oggEnded = false;
   /** Opus pre-skip samples codec-parser subtracted from a header packet (see #opusSamples), still to subtract. */
   #opusSkipOwed = 0;
   /** MP3 only: the last bytes received, held back from the parser (an ID3v1 tag would be there). */
@@ -52,7 +55,9 @@ export class CodecParserSource implements FrameSource {
     if (!mime) throw new Error(`codec-parser does not read ${format}`);
     this.#format = format;
     this.#sink = sink;
-    this.#parser = new CodecParser(mime, { enableFrameCRC32: false });
+    // The codec as soon as it is known: codec-parser's own `codec` reads "" again after flush(),
+    // which is when a file of one audio page (a short sound) yields it.
+    this.#parser = new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
   }
 
   get bufferedBytes(): number {
@@ -181,9 +186,13 @@ export class CodecParserSource implements FrameSource {
 
   #page(page: OggPage, flushing: boolean): void {
     const fileOffset = this.#locate((page as OggPage & { rawData: Uint8Array }).rawData.length, flushing);
+    // A chained Ogg file (streams one after another: `cat a.ogg b.ogg`, radio recordings) ends
+    // with its first stream: the next one's audio would follow the first's end padding, which
+    // the decoder has no way to drop in mid-stream, and its headers may need another decoder.
+    if (this.#oggEnded) return;
     for (const frame of page.codecFrames) {
       let samples = frame.samples;
-      if (this.#parser.codec === 'opus') {
+      if (this.#codec === 'opus') {
         const fixed = this.#opusSamples(frame);
         if (fixed === undefined) continue;
         samples = fixed;
@@ -194,8 +203,9 @@ export class CodecParserSource implements FrameSource {
     }
     if (page.isLastPage && this.#track) {
       const granule = Number(page.absoluteGranulePosition);
-      const total = this.#track.codec === 'opus' ? granule - this.#opusPreSkip : granule;
+      const total = this.#codec === 'opus' ? granule - this.#opusPreSkip : granule;
       if (total > 0) this.#sink.totalFrames(total);
+      this.#oggEnded = true;
     }
   }
 
@@ -220,7 +230,7 @@ export class CodecParserSource implements FrameSource {
   }
 
   #announceOgg(frame: CodecFrame, samples: number): void {
-    const codec = this.#parser.codec;
+    const codec = this.#codec;
     if (codec === 'opus') {
       const header = frame.header as OpusHeader;
       this.#opusPreSkip = header.preSkip;
@@ -247,7 +257,7 @@ export class CodecParserSource implements FrameSource {
     description?: Uint8Array,
   ): void {
     const header = frame.header;
-    const codec = this.#parser.codec;
+    const codec = this.#codec || this.#parser.codec;
     const config: AudioDecoderConfig = {
       codec: webCodecsName(codec, frame.data),
       sampleRate: header.sampleRate,

@@ -303,6 +303,27 @@ const VARIANTS = [
   { name: 'wav-ima-adpcm.wav', mime: 'audio/wav', unsupported: true,
     build: (t) => t.ff(t.src(22050, 1), ['-c:a', 'adpcm_ima_wav']) },
 
+  // Tiny files (a UI sound, a click): fewer frames than any batch, segment or warm-up --------------
+  { name: 'tiny-mp3.mp3', mime: 'audio/mpeg', decode: { rate: 44100, channels: 2, exact: true, frame: 1152 }, frames: 2205,
+    build: (t) => t.lame(t.src(44100, 2, 16, 0.05), ['-b', '128']) },
+  { name: 'tiny-aac.m4a', mime: 'audio/mp4', decode: { rate: 44100, channels: 2, exact: true, frame: 1024 }, frames: 2205,
+    build: (t) => t.ff(t.src(44100, 2, 16, 0.05), ['-c:a', 'aac', '-b:a', '96k', '-movflags', '+faststart']) },
+  { name: 'tiny-opus.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 2, exact: true, frame: 960 }, frames: 2400,
+    build: (t) => t.ff(t.src(48000, 2, 16, 0.05), ['-c:a', 'libopus', '-b:a', '64k']) },
+  { name: 'tiny-vorbis.ogg', mime: 'audio/ogg', decode: { rate: 44100, channels: 2, exact: true, frame: 2048 }, frames: 2205,
+    build: (t) => t.ff(t.src(44100, 2, 16, 0.05), ['-c:a', 'libvorbis', '-q:a', '3']) },
+  { name: 'tiny-flac.flac', mime: 'audio/flac', decode: { rate: 44100, channels: 2, exact: true, frame: 4608 }, frames: 2205,
+    build: (t) => t.ff(t.src(44100, 2, 16, 0.05), ['-c:a', 'flac']) },
+
+  // Chained Ogg (streams one after the other: radio recordings, `cat a.ogg b.ogg`): the first
+  // stream plays, exactly (decodeAudioData plays both: the reference is the first alone).
+  { name: 'chained-opus.opus', mime: 'audio/ogg', decode: { rate: 48000, channels: 1, exact: true, frame: 960 },
+    build: async (t) => { const a = await t.ff(t.src(48000, 1), ['-c:a', 'libopus', '-b:a', '48k']); return t.wrap(a, Buffer.alloc(0), await readFile(a)); },
+    reference: (t) => t.ff(t.src(48000, 1), ['-c:a', 'libopus', '-b:a', '48k']) },
+  { name: 'chained-vorbis-other-setup.ogg', mime: 'audio/ogg', decode: { rate: 44100, channels: 1, exact: true, frame: 2048 },
+    build: async (t) => t.wrap(await t.ff(t.src(44100, 1), ['-c:a', 'libvorbis', '-q:a', '3']), Buffer.alloc(0), await readFile(await t.ff(t.src(44100, 1), ['-c:a', 'libvorbis', '-q:a', '8']))),
+    reference: (t) => t.ff(t.src(44100, 1), ['-c:a', 'libvorbis', '-q:a', '3']) },
+
   // Other containers: refused at once --------------------------------------------------------------
   { name: 'aiff-s16.aiff', mime: 'audio/aiff', unsupported: true,
     build: (t) => t.ff(t.src(44100, 2), ['-c:a', 'pcm_s16be'], 'aiff') },
@@ -339,12 +360,12 @@ function toolkit(dir) {
   const ff = (args) => run('ffmpeg', ['-nostdin', '-hide_banner', '-loglevel', 'error', '-y', ...args], { maxBuffer: 64 << 20 });
   let counter = 0;
   const tool = {
-    /** The source WAV: SECONDS of per-channel chirps at `rate`. */
-    src(rate, channels, bits = 16) {
-      return once(`src-${rate}-${channels}-${bits}`, async () => {
-        const file = out(`src-${rate}-${channels}-${bits}.wav`);
+    /** The source WAV: `seconds` (SECONDS unless said) of per-channel chirps at `rate`. */
+    src(rate, channels, bits = 16, seconds = SECONDS) {
+      return once(`src-${rate}-${channels}-${bits}-${seconds}`, async () => {
+        const file = out(`src-${rate}-${channels}-${bits}-${seconds}.wav`);
         const sweeps = SWEEPS.slice(0, channels).join(' ').split(' ');
-        await run('sox', ['-R', '-D', '-n', '-r', String(rate), '-c', String(channels), '-b', String(bits), file, 'synth', String(SECONDS), ...sweeps, 'vol', '0.45']);
+        await run('sox', ['-R', '-D', '-n', '-r', String(rate), '-c', String(channels), '-b', String(bits), file, 'synth', String(seconds), ...sweeps, 'vol', '0.45']);
         return file;
       });
     },
