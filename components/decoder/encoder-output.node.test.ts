@@ -20,7 +20,7 @@ const NAMES = [
   'mp3-lame-crc.mp3', 'mp3-ape-tag.mp3', 'mp3-ape-and-id3v1.mp3', 'mp3-lyrics3-and-id3v1.mp3', 'mp3-ffmpeg-id3v1.mp3',
   'mp3-lame-32k-48k.mp3', 'mp3-lame-320k.mp3', 'opus-picture-comment.opus', 'opus-mono.opus', 'opus-5.1.opus',
   'm4a-faststart-mono-48k.m4a', 'm4a-5.1.m4a', 'm4a-fragmented.m4a', 'flac-id3v2-before.flac', 'wav-mulaw.wav', 'wav-alaw.wav',
-  'm4a-alac.m4a', 'm4a-index-after-data.m4a', 'mp4-opus.mp4', 'ogg-flac.oga', 'wav-ms-adpcm.wav', 'aiff-s16.aiff', 'webm-vorbis.webm', 'webm-opus.webm', 'webm-opus-live.webm',
+  'm4a-alac.m4a', 'm4a-index-after-data.m4a', 'mp4-opus.mp4', 'ogg-flac.oga', 'wav-ms-adpcm.wav', 'aiff-s16.aiff', 'tiny-opus.opus', 'tiny-vorbis.ogg', 'chained-opus.opus', 'chained-vorbis-other-setup.ogg', 'webm-vorbis.webm', 'webm-opus.webm', 'webm-opus-live.webm',
 ];
 
 let variants: Map<string, VariantEntry>;
@@ -110,6 +110,22 @@ describe('Ogg Opus from real encoders', () => {
     assert.equal(big.frames[0]!.samples, 960 - 312);
     assert.equal(sum(big.frames), sum(plain.frames));
     assert.deepEqual(big.track?.uncertainSkip, { samples: 312, firstFrameSamples: 648 });
+  });
+
+  it('a file of one audio page (50 ms), yielded only at the end, is still known as Opus / Vorbis', () => {
+    for (const chunk of [1 << 20, 997]) {
+      assert.equal(parse('tiny-opus.opus', chunk).track?.codec, 'opus');
+      assert.equal(parse('tiny-vorbis.ogg', chunk).track?.codec, 'vorbis');
+    }
+  });
+
+  it('a chained file ends with its first stream: no frame of the next one, the first one\'s exact length', () => {
+    const opus = parse('chained-opus.opus');
+    assert.equal(sum(opus.frames), 72000);
+    assert.equal(opus.track?.totalFrames, 72000);
+    const vorbis = parse('chained-vorbis-other-setup.ogg');
+    assert.equal(sum(vorbis.frames), 66150);
+    assert.equal(vorbis.track?.totalFrames, 66150);
   });
 
   it('multistream (5.1, mapping family 1) packets are not joined; stereo ones are', () => {
