@@ -5,6 +5,7 @@ import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { chromeLauncher } from '@web/test-runner-chrome';
 import { AUTOPLAY_FLAG, CHROMIUM_FLAGS, CHROMIUM_PATH } from './server/testing/chromium.mjs';
 import { serverHarnessPlugin } from './server/testing/wtr-server-plugin.mjs';
+import { encoderVariants } from './components/test/encoder-variants.mjs';
 
 
 const chromium = (extraFlags) =>
@@ -26,6 +27,9 @@ const autoplayFiles = only
   : ['components/**/*.test.ts', '!components/**/*.gesture.test.ts', nodeOnly];
 const gestureFiles = only ? only.filter(isGesture) : ['components/**/*.gesture.test.ts'];
 
+// Real-encoder variants for the decoder's format sweep, made with ffmpeg/lame/sox on first request.
+const variants = encoderVariants();
+
 const groups = [
   // Everything that may play sound without a click.
   { name: 'autoplay', files: autoplayFiles, browsers: [chromium([AUTOPLAY_FLAG])] },
@@ -42,6 +46,7 @@ export default {
   testsFinishTimeout: 15 * 60 * 1000,
   browserStartTimeout: 60000,
   testFramework: { config: { timeout: 120000 } },
-  plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), serverHarnessPlugin()],
+  middleware: [variants.middleware],
+  plugins: [esbuildPlugin({ ts: true, tsconfig: 'tsconfig.json', target: 'es2022' }), serverHarnessPlugin(), variants.plugin],
   groups,
 };

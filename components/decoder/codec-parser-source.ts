@@ -35,8 +35,17 @@ export class CodecParserSource implements FrameSource {
   #flushed = false;
   /** The first bytes of a native FLAC file: its STREAMINFO block is the decoder description. */
   #flacHead = new Uint8Array(0);
+  #codec = '';
   #opusPreSkip = 0;
+  /** The Ogg stream's last page came: what follows (a chained stream) is not played. */
+  #oggEnded = false;
+  /** Opus pre-skip samples codec-parser subtracted from a header packet (see #opusSamples), still to subtract. */
+  #opusSkipOwed = 0;
+  /** MP3 only: the last bytes received, held back from the parser (an ID3v1 tag would be there). */
   #tail = new Uint8Array(0);
+  /** MP3 only: everything from the signature of a tag after the audio on, held back until end(). */
+  #tagBytes: Uint8Array[] | undefined;
+  #tagLength = 0;
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
   #lastMpegFrame: CodecFrame | undefined;
@@ -46,22 +55,36 @@ export class CodecParserSource implements FrameSource {
     if (!mime) throw new Error(`codec-parser does not read ${format}`);
     this.#format = format;
     this.#sink = sink;
-    this.#parser = new CodecParser(mime, { enableFrameCRC32: false });
+    // The codec as soon as it is known: codec-parser's own `codec` reads "" again after flush(),
+    // which is when a file of one audio page (a short sound) yields it.
+    this.#parser = new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
   }
 
   get bufferedBytes(): number {
     // After flush() the parser's position restarts at 0: bytesIn minus it would count the whole
     // file as still buffered.
     if (this.#flushed) return 0;
-    return this.#bytesIn - this.#position() + this.#tail.length;
+    return this.#bytesIn - this.#position() + this.#tail.length + this.#tagLength;
   }
 
   push(input: Uint8Array): void {
     if (this.#failed) return;
     if (this.#format !== 'mpeg') return this.#feed(input);
-    // Keeps the last 128 bytes back until end() (where an MP3's ID3v1 tag would be), without
-    // copying the chunk: the held tail goes in first, then the chunk up to its own last 128 bytes.
+    // After the audio of an MP3 come its tags (APEv2, Lyrics3v2, ID3v1). codec-parser would take
+    // them for damage after the last frame and drop that frame with them, so they never reach it:
+    // from a tag's signature on, bytes wait for end(); so do the last 128 bytes (an ID3v1 tag has
+    // no signature before them), without copying the chunk.
+    if (this.#tagBytes) return void (this.#tagBytes.push(input.slice()), (this.#tagLength += input.length));
     const held = this.#tail;
+    const at = tagStart(held, input);
+    if (at >= 0) {
+      const all = concatBytes(held, input);
+      this.#tail = new Uint8Array(0);
+      this.#tagBytes = [all.slice(at)];
+      this.#tagLength = all.length - at;
+      this.#feed(all.subarray(0, at));
+      return;
+    }
     if (input.length >= ID3V1_LENGTH) {
       this.#feed(held);
       this.#tail = input.slice(input.length - ID3V1_LENGTH);
@@ -87,12 +110,13 @@ export class CodecParserSource implements FrameSource {
 
   end(): void {
     if (this.#failed) return;
-    // An ID3v1 tag ends an MP3: codec-parser would take it for damage after the last frame and
-    // drop that frame with it, so it never sees the tag.
-    const tail = this.#tail;
+    // Tags at the end of an MP3 (ID3v1, APEv2, Lyrics3): codec-parser would take them for
+    // damage after the last frame and drop that frame with them, so it never sees them.
+    const tail = concatBytes(this.#tail, ...(this.#tagBytes ?? []));
     this.#tail = new Uint8Array(0);
-    const id3v1 = this.#format === 'mpeg' && tail.length === ID3V1_LENGTH && tail[0] === 0x54 && tail[1] === 0x41 && tail[2] === 0x47;
-    if (!id3v1) this.#feed(tail);
+    this.#tagBytes = undefined;
+    this.#tagLength = 0;
+    this.#feed(this.#format === 'mpeg' ? withoutTrailingTags(tail) : tail);
     this.#run(() => this.#parser.flush(), true);
     this.#flushed = true;
     this.#flushMpegFilterbank();
@@ -162,19 +186,51 @@ export class CodecParserSource implements FrameSource {
 
   #page(page: OggPage, flushing: boolean): void {
     const fileOffset = this.#locate((page as OggPage & { rawData: Uint8Array }).rawData.length, flushing);
+    // A chained Ogg file (streams one after another: `cat a.ogg b.ogg`, radio recordings) ends
+    // with its first stream: the next one's audio would follow the first's end padding, which
+    // the decoder has no way to drop in mid-stream, and its headers may need another decoder.
+    if (this.#oggEnded) return;
     for (const frame of page.codecFrames) {
-      if (!this.#track) this.#announceOgg(frame);
-      this.#sink.frame({ data: frame.data, samples: frame.samples, fileOffset });
+      let samples = frame.samples;
+      if (this.#codec === 'opus') {
+        const fixed = this.#opusSamples(frame);
+        if (fixed === undefined) continue;
+        samples = fixed;
+      }
+      if (!this.#track) this.#announceOgg(frame, samples);
+      if (this.#failed) return;
+      this.#sink.frame({ data: frame.data, samples, fileOffset });
     }
     if (page.isLastPage && this.#track) {
       const granule = Number(page.absoluteGranulePosition);
-      const total = this.#track.codec === 'opus' ? granule - this.#opusPreSkip : granule;
+      const total = this.#codec === 'opus' ? granule - this.#opusPreSkip : granule;
       if (total > 0) this.#sink.totalFrames(total);
+      this.#oggEnded = true;
     }
   }
 
-  #announceOgg(frame: CodecFrame): void {
-    const codec = this.#parser.codec;
+  /**
+   * codec-parser takes only page 1 for the OpusTags header: one that spans several pages (cover
+   * art in METADATA_BLOCK_PICTURE) ends on a later page and comes out as an audio packet, and
+   * the pre-skip goes to it. Such a packet is dropped (undefined) and the pre-skip it took is
+   * taken from the real audio packets after it.
+   */
+  #opusSamples(frame: CodecFrame): number | undefined {
+    const d = frame.data;
+    if (d.length >= 8 && String.fromCharCode(...d.subarray(0, 8)) === 'OpusTags') {
+      const header = frame.header as OpusHeader;
+      const duration = ((header.frameSize * header.frameCount) / 1000) * header.sampleRate;
+      // It comes before any audio packet, so codec-parser's pre-skip count started on it.
+      this.#opusSkipOwed = Math.min(header.preSkip, duration);
+      return undefined;
+    }
+    const owed = Math.min(this.#opusSkipOwed, frame.samples);
+    this.#opusSkipOwed -= owed;
+    return frame.samples - owed;
+  }
+
+  #announceOgg(frame: CodecFrame, samples: number): void {
+    const codec = this.#codec;
     if (codec === 'opus') {
       const header = frame.header as OpusHeader;
       this.#opusPreSkip = header.preSkip;
@@ -183,7 +239,7 @@ export class CodecParserSource implements FrameSource {
       // themselves, and codec-parser leaves it out of the first frame's `samples`: no trim here.
       this.#announce(
         frame,
-        { skip: 0, skipAlreadyCounted: 0, uncertainSkip: { samples: header.preSkip, firstFrameSamples: frame.samples } },
+        { skip: 0, skipAlreadyCounted: 0, uncertainSkip: { samples: header.preSkip, firstFrameSamples: samples } },
         header.data,
       );
     } else if (codec === 'vorbis') {
@@ -201,7 +257,7 @@ export class CodecParserSource implements FrameSource {
     description?: Uint8Array,
   ): void {
     const header = frame.header;
-    const codec = this.#parser.codec;
+    const codec = this.#codec || this.#parser.codec;
     const config: AudioDecoderConfig = {
       codec: webCodecsName(codec, frame.data),
       sampleRate: header.sampleRate,
@@ -242,13 +298,50 @@ export class CodecParserSource implements FrameSource {
 }
 
 const ID3V1_LENGTH = 128;
+/** Signatures that open a tag after the audio: APEv2 with its header (as taggers write it), Lyrics3v2. */
+const TAG_SIGNATURES = ['APETAGEX', 'LYRICSBEGIN'].map((text) => Uint8Array.from(text, (c) => c.charCodeAt(0)));
 
-function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+/** Where in `held` + `input` the first tag signature starts, or -1 (a search of `input` itself, and of the join). */
+function tagStart(held: Uint8Array, input: Uint8Array): number {
+  let best = -1;
+  for (const signature of TAG_SIGNATURES) {
+    const join = concatBytes(held.subarray(Math.max(0, held.length - signature.length + 1)), input.subarray(0, signature.length - 1));
+    const joinBase = held.length - Math.min(held.length, signature.length - 1);
+    for (const [bytes, base] of [[join, joinBase], [input, held.length]] as const) {
+      for (let i = bytes.indexOf(signature[0]!); i >= 0 && i + signature.length <= bytes.length; i = bytes.indexOf(signature[0]!, i + 1)) {
+        if (signature.every((b, k) => bytes[i + k] === b)) {
+          if (best < 0 || base + i < best) best = base + i;
+          break;
+        }
+      }
+    }
+  }
+  return best;
 }
+
+/** `tail` without the ID3v1, Lyrics3v2 and APEv2 tags it ends with (in whatever order they nest). */
+export function withoutTrailingTags(tail: Uint8Array): Uint8Array {
+  const text = (at: number, length: number): string => String.fromCharCode(...tail.subarray(at, at + length));
+  let end = tail.length;
+  for (let found = true; found && end > 0; ) {
+    found = false;
+    if (end >= 128 && text(end - 128, 3) === 'TAG') (end -= 128), (found = true);
+    if (end >= 15 && text(end - 9, 9) === 'LYRICS200') {
+      // Lyrics3v2: "LYRICSBEGIN" … six ASCII digits of size (tag without them and the end marker), "LYRICS200".
+      const size = Number(text(end - 15, 6));
+      if (Number.isInteger(size) && size + 15 <= end) (end -= size + 15), (found = true);
+    }
+    if (end >= 32 && text(end - 32, 8) === 'APETAGEX') {
+      const view = new DataView(tail.buffer, tail.byteOffset + end - 32, 32);
+      const size = view.getUint32(12, true); // items + footer
+      const hasHeader = (view.getUint32(20, true) & 0x80000000) !== 0;
+      const whole = size + (hasHeader ? 32 : 0);
+      if (size >= 32 && whole <= end) (end -= whole), (found = true);
+    }
+  }
+  return tail.subarray(0, end);
+}
+
 
 function webCodecsName(codec: string, firstFrame: Uint8Array): string {
   switch (codec) {
@@ -276,5 +369,13 @@ function xiphLace(packets: Uint8Array[]): Uint8Array {
   out.set(sizes);
   let at = sizes.length;
   for (const packet of packets) out.set(packet, at), (at += packet.length);
+  return out;
+}
+
+function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) out.set(part, at), (at += part.length);
   return out;
 }

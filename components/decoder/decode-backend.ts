@@ -39,9 +39,17 @@ export function canBatch(decoding: TrackDecoding): boolean {
   const { codec, description } = decoding.config;
   // Not MP3 (Chromium 156 rejects a multi-frame chunk: "mpa: invalid packet length"), not FLAC
   // (a multi-frame chunk crashed the renderer): those hand over to decodeAudioData segments.
-  // Opus: joined into 120 ms packets, see opus-packets.ts.
-  if (codec === 'opus') return true;
+  // Opus: joined into 120 ms packets, see opus-packets.ts; a multistream packet (surround,
+  // OpusHead channel mapping family ≠ 0 with more than one stream) is several self-delimited
+  // packets in one and cannot be joined that way.
+  if (codec === 'opus') return opusStreamCount(description) === 1;
   return codec.startsWith('mp4a.') && description === undefined;
+}
+
+/** Opus streams per packet, from the OpusHead (mapping family 0: always one). */
+function opusStreamCount(description: AllowSharedBufferSource | undefined): number {
+  if (!(description instanceof Uint8Array) || description.length < 19 || description[18] === 0) return 1;
+  return description[19] ?? 0;
 }
 
 /**

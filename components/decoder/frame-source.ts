@@ -6,7 +6,10 @@
 /** How a track's frames turn into PCM. */
 export type TrackDecoding =
   | { kind: 'webcodecs'; config: AudioDecoderConfig }
-  | { kind: 'pcm'; sampleFormat: 'uint' | 'int' | 'float'; bitsPerSample: number; bigEndian?: false };
+  | { kind: 'pcm'; sampleFormat: PcmSampleFormat; bitsPerSample: number; bigEndian?: false };
+
+/** WAV sample coding: linear PCM, or G.711 companded 8-bit (telephony recordings). */
+export type PcmSampleFormat = 'uint' | 'int' | 'float' | 'mulaw' | 'alaw';
 
 export interface TrackInfo {
   /** StreamInfo.codec: "mpeg" | "aac" | "opus" | "vorbis" | "flac" | "pcm". */

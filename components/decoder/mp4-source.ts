@@ -1,7 +1,9 @@
 /**
  * MP4/M4A audio read as it arrives, for files whose index (`moov`) comes before the audio
- * (`mdat`), as `-movflags +faststart` and every streaming-ready encoder write them. A small
- * ISO-BMFF reader: the first sound track's sample table (stsz/stsc/stco/co64/stts), its decoder
+ * (`mdat`), as `-movflags +faststart` and every streaming-ready encoder write them, and for
+ * fragmented MP4 (an empty `moov`, then `moof` + `mdat` pairs: DASH/CMAF, ffmpeg's
+ * `frag_keyframe+empty_moov`). A small ISO-BMFF reader: the first sound track's sample table
+ * (stsz/stsc/stco/co64/stts, or each fragment's tfhd/trun with the trex defaults), its decoder
  * config (esds → AudioSpecificConfig) and its edit list (encoder delay and real length).
  */
 import { ByteQueue } from './byte-queue.js';
@@ -9,6 +11,8 @@ import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 
 /** A `moov` larger than this is refused rather than buffered (a sound track's index is small). */
 const MAX_MOOV_BYTES = 64 * 1024 * 1024;
+/** Likewise for one fragment's index (`moof`). */
+const MAX_MOOF_BYTES = 16 * 1024 * 1024;
 
 interface Box {
   type: string;
@@ -17,9 +21,19 @@ interface Box {
 }
 
 interface SampleTable {
-  offsets: Float64Array;
-  sizes: Uint32Array;
-  durations: Uint32Array;
+  offsets: Float64Array | number[];
+  sizes: Uint32Array | number[];
+  durations: Uint32Array | number[];
+}
+
+/** Fragmented MP4: what the fragments of our track need from the `moov`. */
+interface Fragmented {
+  trackId: number;
+  /** trex defaults */
+  duration: number;
+  size: number;
+  /** Media timescale → output samples. */
+  scale: number;
 }
 
 export class Mp4Source implements FrameSource {
@@ -31,6 +45,7 @@ export class Mp4Source implements FrameSource {
   #table: SampleTable | undefined;
   #next = 0;
   #done = false;
+  #fragmented: Fragmented | undefined;
 
   constructor(sink: FrameSink) {
     this.#sink = sink;
@@ -71,6 +86,15 @@ export class Mp4Source implements FrameSource {
         headerSize = 16;
       }
       if (size !== 0 && size < headerSize) return this.#fail(`MP4 box "${type}" has an impossible size ${size}`);
+      if (type === 'moof' && this.#fragmented) {
+        if (size === 0 || size > MAX_MOOF_BYTES) return this.#fail('MP4 moof box is too large');
+        const at = this.#queue.offset;
+        const box = this.#queue.peek(size);
+        if (!box) return;
+        this.#queue.skip(size);
+        this.#readMoof(box.subarray(headerSize), at);
+        continue;
+      }
       if (type === 'mdat') {
         if (!this.#table) return this.#fail('MP4 with its index (moov) after the audio cannot be streamed');
         this.#queue.skip(headerSize);
@@ -107,10 +131,56 @@ export class Mp4Source implements FrameSource {
       this.#sink.frame({ data, samples: table.durations[this.#next]!, fileOffset: offset });
       this.#next++;
     }
+    if (this.#fragmented) {
+      // This fragment's samples are out: skip the rest of its mdat; the next moof follows.
+      this.#inMdat = false;
+      this.#boxLeft = this.#mdatEnd === Infinity ? Infinity : this.#mdatEnd - this.#queue.offset;
+      return true;
+    }
     // All samples out: drop the rest of mdat and whatever follows.
     this.#done = true;
     this.#queue.skip(Math.min(this.#queue.length, this.#mdatEnd - this.#queue.offset));
     return false;
+  }
+
+  /** One fragment's index: our track's runs become the samples to take from the mdat that follows. */
+  #readMoof(moof: Uint8Array, moofStart: number): void {
+    const fragmented = this.#fragmented!;
+    const table = this.#table!;
+    for (const traf of children(moof).filter((b) => b.type === 'traf')) {
+      const tfhd = child(traf.body, 'tfhd');
+      if (!tfhd || u32(tfhd.body, 4) !== fragmented.trackId) continue;
+      const flags = u32(tfhd.body, 0) & 0xffffff;
+      let at = 8;
+      let base = moofStart; // default-base-is-moof, and what writers without it mean too
+      if (flags & 0x01) (base = u32(tfhd.body, at) * 2 ** 32 + u32(tfhd.body, at + 4)), (at += 8);
+      if (flags & 0x02) at += 4;
+      let defaultDuration = fragmented.duration;
+      let defaultSize = fragmented.size;
+      if (flags & 0x08) (defaultDuration = u32(tfhd.body, at)), (at += 4);
+      if (flags & 0x10) defaultSize = u32(tfhd.body, at);
+      let offset = base;
+      for (const trun of children(traf.body).filter((b) => b.type === 'trun')) {
+        const runFlags = u32(trun.body, 0) & 0xffffff;
+        const count = u32(trun.body, 4);
+        let p = 8;
+        if (runFlags & 0x01) (offset = base + i32(trun.body, p)), (p += 4);
+        if (runFlags & 0x04) p += 4;
+        for (let i = 0; i < count; i++) {
+          let duration = defaultDuration;
+          let size = defaultSize;
+          if (runFlags & 0x100) (duration = u32(trun.body, p)), (p += 4);
+          if (runFlags & 0x200) (size = u32(trun.body, p)), (p += 4);
+          if (runFlags & 0x400) p += 4;
+          if (runFlags & 0x800) p += 4;
+          if (p > trun.body.length) return this.#fail('MP4 trun box is truncated');
+          (table.offsets as number[]).push(offset);
+          (table.sizes as number[]).push(size);
+          (table.durations as number[]).push(Math.round(duration * fragmented.scale));
+          offset += size;
+        }
+      }
+    }
   }
 
   #readMoov(moov: Uint8Array): void {
@@ -128,6 +198,17 @@ export class Mp4Source implements FrameSource {
       if (!track) return;
       const table = readSampleTable(stbl.body);
       if (!table) return this.#fail('MP4 sound track has no usable sample table');
+      const trex = path(moov, ['mvex', 'trex']);
+      const tkhd = child(trak.body, 'tkhd');
+      if (table.sizes.length === 0 && trex && tkhd) {
+        // Fragmented: the samples come in moof boxes; their durations are converted as read.
+        this.#fragmented = {
+          trackId: u32(tkhd.body, tkhd.body[0] === 1 ? 20 : 12),
+          duration: u32(trex.body, 12),
+          size: u32(trex.body, 16),
+          scale: track.sampleRate / mediaScale,
+        };
+      }
       // Edit list: media_time = samples of encoder delay; segment_duration = real length.
       const elst = path(trak.body, ['edts', 'elst']);
       if (elst && movieScale > 0) {
@@ -142,16 +223,16 @@ export class Mp4Source implements FrameSource {
           break;
         }
       }
-      if (track.totalFrames === undefined) {
+      if (track.totalFrames === undefined && !this.#fragmented) {
         let total = 0;
         for (const d of table.durations) total += d;
         track.totalFrames = Math.round((total * track.sampleRate) / mediaScale) - track.skip;
       }
-      if (mediaScale !== track.sampleRate) {
+      if (mediaScale !== track.sampleRate && !this.#fragmented) {
         // Sample durations are in media time; the timeline counts output samples.
         for (let i = 0; i < table.durations.length; i++) table.durations[i] = Math.round((table.durations[i]! * track.sampleRate) / mediaScale);
       }
-      this.#table = table;
+      this.#table = this.#fragmented ? { offsets: [], sizes: [], durations: [] } : table;
       this.#sink.track(track);
       return;
     }
@@ -183,11 +264,16 @@ export class Mp4Source implements FrameSource {
       const audioObjectType = asc[0]! >> 3;
       const rateIndex = ((asc[0]! & 7) << 1) | (asc[1]! >> 7);
       sampleRate = AAC_RATES[rateIndex] ?? sampleRate;
+      // The AudioSpecificConfig's channel configuration is what the decoder outputs; the sample
+      // entry's count is often just 2 (ffmpeg writes 2 for mono and 5.1 AAC alike).
+      const configured = rateIndex === 15 ? 0 : AAC_CHANNELS[(asc[1]! >> 3) & 0x0f] ?? 0;
+      const aacChannels = configured || base.channelCount;
       return {
         ...base,
+        channelCount: aacChannels,
         codec: 'aac',
         sampleRate,
-        decoding: { kind: 'webcodecs', config: { codec: `mp4a.40.${audioObjectType}`, sampleRate, numberOfChannels: channelCount, description: asc } },
+        decoding: { kind: 'webcodecs', config: { codec: `mp4a.40.${audioObjectType}`, sampleRate, numberOfChannels: aacChannels, description: asc } },
       };
     }
     if (entry.type === 'fLaC') {
@@ -211,6 +297,8 @@ export class Mp4Source implements FrameSource {
   }
 }
 
+/** Channels per AudioSpecificConfig channelConfiguration (0: defined elsewhere, a PCE). */
+const AAC_CHANNELS = [0, 1, 2, 3, 4, 5, 6, 8];
 const AAC_RATES = [96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350];
 
 function readSampleTable(stbl: Uint8Array): SampleTable | undefined {

@@ -52,8 +52,11 @@ export function readMpegInfoFrame(frame: Uint8Array): MpegInfoFrame | undefined 
   const layout = mpegFrameLayout(frame);
   if (!layout || layout.layer !== 3) return undefined;
   const sideInfo = layout.version === 1 ? (layout.mono ? 17 : 32) : layout.mono ? 9 : 17;
-  const xingAt = 4 + (layout.crc ? 2 : 0) + sideInfo;
-  if (tagAt(frame, xingAt, 'Xing') || tagAt(frame, xingAt, 'Info')) {
+  // With error protection on, LAME (`-p`) still writes the tag right after the side info as if
+  // there were no CRC, and ffmpeg reads it there; other writers skip the CRC's 2 bytes.
+  const at = (place: number): boolean => tagAt(frame, place, 'Xing') || tagAt(frame, place, 'Info');
+  const xingAt = 4 + sideInfo + (layout.crc && !at(4 + sideInfo) ? 2 : 0);
+  if (at(xingAt)) {
     const info: MpegInfoFrame = { tag: tagAt(frame, xingAt, 'Xing') ? 'Xing' : 'Info' };
     const flags = u32(frame, xingAt + 4);
     let at = xingAt + 8;
@@ -95,4 +98,42 @@ export function mpegTrim(
   if (info.encoderDelay === undefined || info.padding === undefined) return { skip: 0, totalFrames: raw };
   const skip = info.encoderDelay + MPEG_DECODER_DELAY;
   return { skip, totalFrames: Math.max(0, raw - info.encoderDelay - info.padding) };
+}
+
+/** Where a Layer III frame's side info starts and how long it is, or undefined for another layer. */
+function sideInfoOf(frame: Uint8Array): { at: number; length: number; mpeg1: boolean } | undefined {
+  const layout = mpegFrameLayout(frame);
+  if (!layout || layout.layer !== 3) return undefined;
+  const mpeg1 = layout.version === 1;
+  return { at: 4 + (layout.crc ? 2 : 0), length: mpeg1 ? (layout.mono ? 17 : 32) : layout.mono ? 9 : 17, mpeg1 };
+}
+
+/** Bytes of main data this Layer III frame itself carries (what later frames' reservoir may reach back into). */
+function mainDataBytes(frame: Uint8Array): number {
+  const side = sideInfoOf(frame);
+  return side ? Math.max(0, frame.length - side.at - side.length) : 0;
+}
+
+/** How far back this Layer III frame's main data starts, in bytes of earlier frames (the bit reservoir). */
+function mainDataBegin(frame: Uint8Array): number {
+  const side = sideInfoOf(frame);
+  if (!side || frame.length < side.at + 2) return 0;
+  return side.mpeg1 ? (frame[side.at]! << 1) | (frame[side.at + 1]! >> 7) : frame[side.at]!;
+}
+
+/**
+ * Frames of `history` (the frames just before `first`, oldest first) that a decoder starting
+ * cold must see before `first` to output it as a continuous decode would: the frame before it
+ * (filterbank and IMDCT overlap) with every byte of the reservoir that frame and `first` reach
+ * back into, plus one more frame (MPEG-2's single granule overlaps its predecessor). At 128 kbit/s
+ * that is the `minimum`; a low-bitrate stream's small frames need more of them (a 511-byte
+ * reservoir spans ~8 frames at 32 kbit/s).
+ */
+export function mpegWarmupFrames(history: readonly Uint8Array[], first: Uint8Array, minimum: number): number {
+  const previous = history[history.length - 1];
+  if (!previous) return 0;
+  const need = Math.max(mainDataBegin(first), mainDataBegin(previous) + mainDataBytes(previous));
+  let count = 0;
+  for (let i = history.length - 1, have = 0; i >= 0 && have < need; i--) (have += mainDataBytes(history[i]!)), count++;
+  return Math.min(history.length, Math.max(minimum, count + 1));
 }

@@ -43,7 +43,10 @@ describe('sniffFormat', () => {
   };
   for (const [name, format] of Object.entries(expected)) {
     it(`${name} → ${format}, whatever the mimeType says`, () => {
-      assert.deepEqual(sniffFormat(fixture(name).subarray(0, 12), 'application/octet-stream'), { kind: 'format', format });
+      // 12 bytes decide, except behind an ID3v2 tag: then the 4 bytes after it do.
+      const head = fixture(name);
+      assert.deepEqual(sniffFormat(head.subarray(0, 12), 'application/octet-stream'), name === 'mp3-big-id3.mp3' ? { kind: 'need-more', bytes: 106288 + 4 } : { kind: 'format', format });
+      assert.deepEqual(sniffFormat(head, 'application/octet-stream'), { kind: 'format', format });
     });
   }
   it('waits for 12 bytes, decides with fewer at the end, refuses text', () => {
@@ -181,7 +184,7 @@ describe('WavSource', () => {
   it('refuses what it cannot convert', () => {
     const bytes = fixture('wav-s16.wav').slice();
     bytes[20] = 2; // format tag 2 = MS ADPCM
-    assert.match(parse((s) => new WavSource(s), bytes).unsupported[0] ?? '', /format tag 2/);
+    assert.match(parse((s) => new WavSource(s), bytes).unsupported[0] ?? '', /MS ADPCM/);
   });
 });
 

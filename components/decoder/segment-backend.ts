@@ -7,11 +7,14 @@
  */
 import type { BackendCallbacks, DecodeBackend, DecodedPcm } from './decode-backend.js';
 import type { EncodedFrame } from './frame-source.js';
+import { mpegWarmupFrames } from './mpeg-gapless.js';
 import { oggVorbisFile, readVorbisHeaders } from './ogg-vorbis-segment.js';
 
 export interface SegmentPlan {
-  /** Frames decoded before each segment only to warm the decoder up. */
+  /** Frames decoded before each segment only to warm the decoder up (with `warmup`: at most). */
   warmupFrames: number;
+  /** How many of the frames before a segment (`history`) it needs as warm-up, when that varies. */
+  warmup?: (history: readonly EncodedFrame[], first: EncodedFrame) => number;
   /** Fewest frames of new audio per segment before the end (Chromium refuses tiny MP3 inputs). */
   minFrames: number;
   /** Most frames per segment (default: the stream decoder's). */
@@ -30,9 +33,14 @@ export interface SegmentPlan {
 export function segmentPlan(codec: string, description: Uint8Array | undefined): SegmentPlan | undefined {
   switch (codec) {
     case 'mpeg':
-      // bit reservoir ≤ 511 bytes (≤ ~3 frames) + one for the filterbank; decodeAudioData
+      // The frames the bit reservoir (≤ 511 bytes) reaches back into + one for the filterbank:
+      // 4 at 128 kbit/s, up to ~11 at the lowest bitrates (mpegWarmupFrames); decodeAudioData
       // rejects an MP3 of one or two frames ("Unable to decode audio data").
-      return { warmupFrames: 4, minFrames: 8 };
+      return {
+        warmupFrames: 16,
+        warmup: (history, first) => mpegWarmupFrames(history.map((frame) => frame.data), first.data, 4),
+        minFrames: 8,
+      };
     case 'aac':
       return description ? undefined : { warmupFrames: 2, minFrames: 1 }; // ADTS only
     case 'flac':
@@ -94,7 +102,7 @@ export class SegmentBackend implements DecodeBackend {
   decode(frames: EncodedFrame[]): void {
     if (this.#closed || frames.length === 0) return;
     this.#pending++;
-    const warmup = this.#history;
+    const warmup = this.#plan.warmup ? this.#history.slice(this.#history.length - this.#plan.warmup(this.#history, frames[0]!)) : this.#history;
     this.#history = [...warmup, ...frames].slice(-this.#plan.warmupFrames || Infinity);
     if (this.#plan.warmupFrames === 0) this.#history = [];
     this.#tail = this.#tail

@@ -22,6 +22,7 @@ import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backe
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
 import { WavSource } from './wav-source.js';
+import { WebmSource } from './webm-source.js';
 
 export interface StreamDecoderOptions {
   /** From metadata; the bytes' magic numbers win if they disagree. */
@@ -92,6 +93,10 @@ export class StreamDecoder {
   readonly #options: StreamDecoderOptions;
   #head: Uint8Array[] = [];
   #headLength = 0;
+  /** Head bytes the sniffer asked for before it can decide (past a leading ID3v2 tag). */
+  #sniffBytes = 0;
+  /** File bytes before the container reader's first byte (a tag the sniffer skipped). */
+  #sourceOffset = 0;
   #source: FrameSource | undefined;
   #track: TrackInfo | undefined;
   #info: StreamInfo | undefined;
@@ -250,9 +255,13 @@ export class StreamDecoder {
   // -------------------------------------------------------------------------------------------
 
   #trySniff(final: boolean): void {
+    if (!final && this.#headLength < this.#sniffBytes) return;
     const head = concat(this.#head, this.#headLength);
     const result = sniffFormat(head, this.#options.mimeType, final);
-    if (result.kind === 'need-more') return;
+    if (result.kind === 'need-more') {
+      this.#sniffBytes = result.bytes ?? 0;
+      return;
+    }
     if (result.kind === 'unsupported') {
       this.#fail('UNSUPPORTED_FORMAT', `unsupported format: ${result.reason}`);
       return;
@@ -260,7 +269,8 @@ export class StreamDecoder {
     this.#head = [];
     this.#headLength = 0;
     this.#source = this.#makeSource(result.format);
-    this.#source.push(head);
+    this.#sourceOffset = result.skip ?? 0;
+    this.#source.push(head.subarray(this.#sourceOffset));
   }
 
   #makeSource(format: ContainerFormat): FrameSource {
@@ -273,6 +283,7 @@ export class StreamDecoder {
     };
     if (format === 'wav') return new WavSource(sink);
     if (format === 'mp4') return new Mp4Source(sink);
+    if (format === 'webm') return new WebmSource(sink);
     return new CodecParserSource(format, sink);
   }
 
@@ -367,7 +378,7 @@ export class StreamDecoder {
     const timelineStart = this.#parsedSamples - (track.skip - track.skipAlreadyCounted);
     this.#parsedSamples += frame.samples;
     const second = Math.max(0, Math.ceil(timelineStart / track.sampleRate));
-    if (this.#index.length <= second && timelineStart >= 0) this.#index.push({ byteOffset: frame.fileOffset, frame: timelineStart });
+    if (this.#index.length <= second && timelineStart >= 0) this.#index.push({ byteOffset: this.#sourceOffset + frame.fileOffset, frame: timelineStart });
     const queued = { ...frame, timelineStart };
     this.#firstFrame ??= queued;
     this.#queue.push(queued);

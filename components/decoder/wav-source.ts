@@ -1,16 +1,17 @@
 /**
  * RIFF/WAVE (and RF64) read as it arrives: `fmt ` and `data` in any order with any other chunks
- * around them; PCM integer 8/16/24/32-bit or IEEE float 32/64, plain or WAVE_FORMAT_EXTENSIBLE.
+ * around them; PCM integer 8/16/24/32-bit, IEEE float 32/64 or G.711 mu-law/A-law, plain or
+ * WAVE_FORMAT_EXTENSIBLE.
  * Frames are fixed blocks of samples; the PCM "decoder" converts them to float directly.
  */
 import { ByteQueue } from './byte-queue.js';
-import type { FrameSink, FrameSource } from './frame-source.js';
+import type { FrameSink, FrameSource, PcmSampleFormat } from './frame-source.js';
 
 /** Sample frames per emitted block: ~0.1 s at 44.1 kHz, small enough for a fast first PCM. */
 export const WAV_BLOCK_FRAMES = 4096;
 
 interface WavFormat {
-  sampleFormat: 'uint' | 'int' | 'float';
+  sampleFormat: PcmSampleFormat;
   bits: number;
   channels: number;
   sampleRate: number;
@@ -161,10 +162,12 @@ export class WavSource implements FrameSource {
     const blockAlign = view.getUint16(12, true);
     const bits = view.getUint16(14, true);
     if (tag === 0xfffe && body.length >= 26) tag = view.getUint16(24, true); // sub-format GUID's first two bytes
-    const sampleFormat = tag === 3 ? 'float' : tag === 1 ? (bits === 8 ? 'uint' : 'int') : undefined;
-    const validBits = sampleFormat === 'float' ? [32, 64] : [8, 16, 24, 32];
+    const sampleFormat: PcmSampleFormat | undefined =
+      tag === 3 ? 'float' : tag === 1 ? (bits === 8 ? 'uint' : 'int') : tag === 7 ? 'mulaw' : tag === 6 ? 'alaw' : undefined;
+    const validBits = sampleFormat === 'float' ? [32, 64] : sampleFormat === 'mulaw' || sampleFormat === 'alaw' ? [8] : [8, 16, 24, 32];
     if (!sampleFormat || !validBits.includes(bits) || channels === 0 || sampleRate === 0 || blockAlign !== (bits / 8) * channels) {
-      return this.#fail(`WAV format tag ${tag} with ${bits}-bit samples is not supported`);
+      const name = WAV_CODECS[tag] ?? `format tag ${tag}`;
+      return this.#fail(`WAV ${name} with ${bits}-bit samples is not supported (PCM, float, mu-law and A-law are)`);
     }
     this.#format = { sampleFormat, bits, channels, sampleRate, blockAlign };
     return true;
@@ -181,12 +184,19 @@ export class WavSource implements FrameSource {
 export function pcmToPlanar(
   data: Uint8Array,
   channelCount: number,
-  sampleFormat: 'uint' | 'int' | 'float',
+  sampleFormat: PcmSampleFormat,
   bits: number,
 ): Float32Array[] {
   const bytes = bits / 8;
   const frames = Math.floor(data.length / (bytes * channelCount));
   const out = Array.from({ length: channelCount }, () => new Float32Array(frames));
+  if (sampleFormat === 'mulaw' || sampleFormat === 'alaw') {
+    const table = sampleFormat === 'mulaw' ? (MULAW ??= g711Table(mulawToLinear)) : (ALAW ??= g711Table(alawToLinear));
+    for (let f = 0, at = 0; f < frames; f++) {
+      for (let c = 0; c < channelCount; c++, at++) out[c]![f] = table[data[at]!]!;
+    }
+    return out;
+  }
   // The common formats through a typed-array view (about 4× fewer instructions per sample than a
   // DataView read through a closure); only a little-endian host reads WAV's byte order natively.
   const aligned = LITTLE_ENDIAN_HOST && data.byteOffset % bytes === 0;
@@ -225,4 +235,30 @@ function deinterleave(samples: Int16Array | Float32Array, out: Float32Array[], s
     const plane = out[c]!;
     for (let f = 0, at = c; f < plane.length; f++, at += channels) plane[f] = samples[at]! * scale;
   }
+}
+
+/** The codecs of WAV files met in practice that we do not decode, for a clearer refusal. */
+const WAV_CODECS: Record<number, string> = { 2: 'MS ADPCM', 0x11: 'IMA ADPCM', 0x31: 'GSM 6.10', 0x50: 'MPEG', 0x55: 'MP3', 0x161: 'WMA' };
+
+let MULAW: Float32Array | undefined;
+let ALAW: Float32Array | undefined;
+
+function g711Table(decode: (byte: number) => number): Float32Array {
+  return Float32Array.from({ length: 256 }, (_, byte) => decode(byte) / 32768);
+}
+
+/** G.711 mu-law byte → 16-bit linear (as ffmpeg's pcm_mulaw decodes it). */
+function mulawToLinear(byte: number): number {
+  const u = ~byte & 0xff;
+  const t = (((u & 0x0f) << 3) + 0x84) << ((u & 0x70) >> 4);
+  return u & 0x80 ? 0x84 - t : t - 0x84;
+}
+
+/** G.711 A-law byte → 16-bit linear (as ffmpeg's pcm_alaw decodes it). */
+function alawToLinear(byte: number): number {
+  const a = byte ^ 0x55;
+  const segment = (a & 0x70) >> 4;
+  let t = a & 0x0f;
+  t = segment ? (t + t + 1 + 32) << (segment + 2) : (t + t + 1) << 3;
+  return a & 0x80 ? t : -t;
 }

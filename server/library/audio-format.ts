@@ -18,6 +18,7 @@ const EXTENSION_MIME: Readonly<Record<string, string>> = {
   '.wav': 'audio/wav',
   '.weba': 'audio/webm',
   '.webm': 'audio/webm',
+  '.mka': 'audio/webm',
 };
 
 /** Bytes needed by {@link sniffAudioMime} (an ID3v2 header is 10, `ftyp` sits at 4..8, WAVE at 8..12). */
@@ -42,7 +43,7 @@ export function sniffAudioMime(head: Uint8Array): string | undefined {
   if (ascii(head, 0, 'ID3')) return 'audio/mpeg';
   if (ascii(head, 0, 'fLaC')) return 'audio/flac';
   if (ascii(head, 0, 'OggS')) return 'audio/ogg';
-  if (ascii(head, 0, 'RIFF') && ascii(head, 8, 'WAVE')) return 'audio/wav';
+  if ((ascii(head, 0, 'RIFF') || ascii(head, 0, 'RF64')) && ascii(head, 8, 'WAVE')) return 'audio/wav';
   if (ascii(head, 4, 'ftyp')) return 'audio/mp4';
   if (head.length >= 4 && head[0] === 0x1a && head[1] === 0x45 && head[2] === 0xdf && head[3] === 0xa3) {
     return 'audio/webm';

@@ -63,6 +63,46 @@ describe('<rtc-audio-player> formats and damaged files', () => {
     expect(p.currentTime).to.be.greaterThan(0.2);
   });
 
+  // Real-encoder variants (components/test/encoder-variants.mjs, made at test time) whose
+  // handling spans server and element: RF64 (the server's sniffing), tags and containers the
+  // decoder's encoder sweep found mishandled, surround (downmixed by the playback engine).
+  const VARIANTS: Record<string, number> = {
+    'wav-rf64.wav': 1.5,
+    'flac-id3v2-before.flac': 1.5,
+    'm4a-fragmented.m4a': 1.5,
+    'opus-picture-comment.opus': 1.5,
+    'opus-5.1.opus': 1.5,
+    'mp3-ape-and-id3v1.mp3': 1.5,
+    'wav-mulaw.wav': 1.5,
+    'webm-opus-live.webm': 1.5,
+  };
+  async function writeVariant(name: string): Promise<void> {
+    const bytes = new Uint8Array(await (await fetch(`/__encoder-variants/${name}`)).arrayBuffer());
+    let binary = '';
+    for (let at = 0; at < bytes.length; at += 0x8000) binary += String.fromCharCode(...bytes.subarray(at, at + 0x8000));
+    await executeServerCommand('file-write', { path: `${server.audioDir}/${name}`, base64: btoa(binary) });
+  }
+  for (const [name, seconds] of Object.entries(VARIANTS)) {
+    it(`encoder variant ${name} plays to its end, ${seconds} s long`, async () => {
+      await writeVariant(name);
+      const p = await playToEnd(name);
+      // Fragmented MP4 without an edit list keeps the encoder's 1024 priming samples (as decodeAudioData does).
+      const slack = name === 'm4a-fragmented.m4a' ? 0.05 : 0.005;
+      expect(p.duration).to.be.closeTo(seconds, slack);
+      expect(p.currentTime).to.be.closeTo(seconds, slack);
+    });
+  }
+
+  it('an encoder variant we cannot decode (ALAC in M4A) ends in UNSUPPORTED_FORMAT, not silence or a hang', async () => {
+    await writeVariant('m4a-alac.m4a');
+    ({ player } = mount({ src: 'm4a-alac.m4a', server, bufferSeconds: 1 }));
+    const outcome = await player.play().then(() => 'played', (error: unknown) => error);
+    expect(outcome).to.equal(player.error);
+    expect(player.state).to.equal('error');
+    expect(player.error!.code).to.equal('UNSUPPORTED_FORMAT');
+    expect(player.error!.message).to.match(/alac/);
+  });
+
   it('a file that is no audio gets a clear error and an error event, not silence or a hang', async () => {
     ({ player } = mount({ src: 'not-audio.mp3', server, bufferSeconds: 1 }));
     let events = 0;
