@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 // @ts-expect-error plain JS harness module without type declarations
 import { processStats, startServer } from './testing/server-process.mjs';
-import { fakeMp3, tempLibrary, type TempLibrary } from './testing/fixtures';
-import { TestClient } from './testing/wrtc-client';
+import { fakeMp3, sha256, tempLibrary, type TempLibrary } from './testing/fixtures';
+import { streamResuming, TestClient } from './testing/wrtc-client';
 
 interface Spawned {
   url: string;
@@ -19,17 +19,18 @@ const stats = processStats as (pid: number) => Stats;
 const spawn = startServer as (options: { env: Record<string, string> }) => Promise<Spawned>;
 
 let lib: TempLibrary;
+const small = fakeMp3(200_000);
 
 before(async () => {
   lib = await tempLibrary();
-  await lib.write('small.mp3', fakeMp3(200_000));
+  await lib.write('small.mp3', small);
   await lib.write('long.mp3', fakeMp3(4_000_000));
 });
 
 after(() => lib.remove());
 
-async function health(url: string): Promise<{ activePeers: number }> {
-  return (await (await fetch(`${url}/api/health`)).json()) as { activePeers: number };
+async function health(url: string): Promise<{ activePeers: number; peerProcessRestarts: number }> {
+  return (await (await fetch(`${url}/api/health`)).json()) as { activePeers: number; peerProcessRestarts: number };
 }
 
 async function until(predicate: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -43,17 +44,22 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number): Prom
 test('after 50 listeners (streamed to the end or left mid-stream) activePeers is 0 and fds/threads are back near baseline', async () => {
   const server = await spawn({ env: { AUDIO_DIR: lib.dir, RTC_TEST_HOOKS: '0' } });
   try {
+    let resumes = 0;
     const run = async (leaveEarly: boolean) => {
-      const client = new TestClient(server.url, { src: leaveEarly ? 'long.mp3' : 'small.mp3', timeoutMs: 20_000 });
+      if (!leaveEarly) {
+        // A listener that completes resumes after a drop, as the element does: @roamhq/wrtc can
+        // crash its peer process (a race in RTCDataChannel::Send when a leaver's channel closes),
+        // which the server contains and the clients ride out; a hang is still a failure.
+        const stream = await streamResuming(server.url, { src: 'small.mp3', timeoutMs: 20_000 });
+        resumes += stream.resumes;
+        assert.equal(stream.ended, 'complete', `ended ${stream.ended} after ${stream.resumes} resumes and ${stream.bytes.length} bytes`);
+        assert.equal(sha256(stream.bytes), sha256(small), 'resumed byte-exact');
+        return;
+      }
+      const client = new TestClient(server.url, { src: 'long.mp3', timeoutMs: 20_000 });
       try {
         await client.connect();
-        if (leaveEarly) await client.until(() => client.result.chunks.length > 0);
-        else {
-          const result = await client.done;
-          // Say how far it got: a hang after the answer, after metadata, or mid-stream are different bugs.
-          const bytes = result.chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
-          assert.equal(result.ended, 'complete', `ended ${result.ended} after ${result.messages.length} text messages and ${bytes} bytes`);
-        }
+        await client.until(() => client.result.chunks.length > 0);
       } finally {
         client.close();
       }
@@ -64,6 +70,9 @@ test('after 50 listeners (streamed to the end or left mid-stream) activePeers is
     for (let batch = 0; batch < 5; batch++) {
       await Promise.all(Array.from({ length: 10 }, (_, i) => run(i % 3 === 0)));
     }
+    const restarts = (await health(server.url)).peerProcessRestarts;
+    console.log(`listeners resumed ${resumes} times; peer process restarts ${restarts}`);
+    assert.ok(resumes === 0 || restarts > 0, `${resumes} resumes without a peer process crash`);
     const started = Date.now();
     await until(async () => (await health(server.url)).activePeers === 0, 5000);
     const settleMs = Date.now() - started;

@@ -195,6 +195,56 @@ export async function streamTrack(server: string, options: ClientOptions): Promi
   }
 }
 
+/** A stream as a resuming client gets it: all its bytes, and how many times it reconnected. */
+export interface ResumedStream {
+  bytes: Buffer;
+  ended: StreamResult['ended'];
+  resumes: number;
+}
+
+/**
+ * Streams a track the way the element does after a drop: when the channel closes, or nothing
+ * arrives for `stallMs`, before `complete`, it reconnects with `offset` = the bytes it has and
+ * appends what comes (at most `maxResumes` times). A peer process that died mid-stream (a native
+ * wrtc crash, contained by the server) then costs a resume, not the track.
+ */
+export async function streamResuming(server: string, options: ClientOptions, stallMs = 3000, maxResumes = 3): Promise<ResumedStream> {
+  const parts: Uint8Array[] = [];
+  let received = 0;
+  for (let resumes = 0; ; resumes++) {
+    const client = new TestClient(server, { ...options, ...(received > 0 ? { offset: (options.offset ?? 0) + received } : {}) });
+    try {
+      await client.connect();
+      let seen = -1;
+      let lastProgress = Date.now();
+      while (!(await settledWithin(client.done, 50))) {
+        const progress = client.result.messages.length + client.result.chunks.length;
+        if (progress !== seen) (seen = progress), (lastProgress = Date.now());
+        else if (Date.now() - lastProgress > stallMs) break;
+      }
+      parts.push(...client.result.chunks);
+      received += client.result.chunks.reduce((n, chunk) => n + chunk.byteLength, 0);
+      const ended = client.result.ended;
+      if (ended === 'complete' || ended === 'error' || resumes >= maxResumes) {
+        return { bytes: Buffer.concat(parts), ended: ended === 'timeout' ? 'timeout' : ended, resumes };
+      }
+    } finally {
+      client.close();
+    }
+  }
+}
+
+async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const done = promise.then(() => true);
+  try {
+    return await Promise.race([done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** A real DataChannel offer's SDP (the peer that made it is closed again). */
 export async function makeOfferSdp(): Promise<string> {
   const pc = new wrtc.RTCPeerConnection({ iceServers: [] });
