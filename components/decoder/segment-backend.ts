@@ -31,8 +31,9 @@ export function segmentPlan(codec: string, description: Uint8Array | undefined):
   switch (codec) {
     case 'mpeg':
       // bit reservoir ≤ 511 bytes (≤ ~3 frames) + one for the filterbank; decodeAudioData
-      // rejects an MP3 of one or two frames ("Unable to decode audio data").
-      return { warmupFrames: 4, minFrames: 8 };
+      // rejects an MP3 of one or two frames ("Unable to decode audio data"). Up to 192 frames
+      // (5 s at 44.1 kHz): the 4 warm-up frames then add 2 % to the decoding, not 8 % as with 48.
+      return { warmupFrames: 4, minFrames: 8, maxFrames: 192 };
     case 'aac':
       return description ? undefined : { warmupFrames: 2, minFrames: 1 }; // ADTS only
     case 'flac':
