@@ -141,10 +141,12 @@ export class SegmentBackend implements DecodeBackend {
     // WebCodecs drops without a sound, and so does this.
     const decoded = missing + buffer.length - skip;
     const length = Math.min(framed, Math.max(decoded, framed - frames[frames.length - 1]!.samples));
-    if (skip === 0 && missing === 0 && length === buffer.length && buffer.numberOfChannels === this.#channelCount) {
-      // The whole buffer is the segment's (Vorbis): its own arrays, no copy (the playback
-      // engine can then transfer them to the worklet as they are).
-      return { channels: Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c)), sampleRate: this.#sampleRate };
+    if (missing === 0 && skip + length <= buffer.length && buffer.numberOfChannels === this.#channelCount) {
+      // The buffer holds all of the segment's samples (after MP3's warm-up, or all of it for
+      // Vorbis and FLAC): views of its own arrays, no copy. Nothing else holds the buffer, so
+      // the playback engine may transfer them to the worklet as they are (warm-up and all).
+      const channels = Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c).subarray(skip, skip + length));
+      return { channels, sampleRate: this.#sampleRate, ownsBuffers: true };
     }
     const channels = Array.from({ length: this.#channelCount }, (_, c) => {
       const out = new Float32Array(length);

@@ -495,6 +495,7 @@ export class StreamDecoder {
       this.#inFlightBytes -= done.data.length;
     }
     const block = this.#trimmer!.place(pcm.channels, pcm.sampleRate);
+    if (block && pcm.ownsBuffers) block.ownsBuffers = true;
     if (block) this.#options.onPcm(block);
     this.#pump();
   }
