@@ -2,15 +2,15 @@
  * Native FLAC ("fLaC", metadata blocks, frames) read as it arrives. A FLAC frame does not carry
  * its length: it ends where the next frame's header starts. codec-parser finds that header with a
  * byte-by-byte JavaScript loop behind a generator per byte read and costs ~0.7 ms of main thread
- * per second of 16-bit stereo audio (a third of our whole FLAC decode cost); this reader finds it
+ * per second of 16-bit stereo audio (a quarter of our whole FLAC decode cost); this reader finds it
  * with `indexOf` (native), takes a header only if its CRC-8 is right and it matches STREAMINFO,
  * and keeps codec-parser's rule for where a frame ends: the next header such that the frame's
  * CRC-16 footer checks (so a damaged frame is dropped, never decoded into noise). Unlike
  * codec-parser, which after damage searched 512 KB ahead and dropped all it searched (the rest of
  * a short file), it resumes at the next frame that checks.
  *
- * Frames are handed on as views into the bytes received (no copy, except that the few bytes of a
- * frame cut by a chunk boundary are joined with the next chunk).
+ * Frames are handed on as views into the bytes received: no copy while a push starts on a frame
+ * boundary; else the unread rest is joined with the new chunk (one copy, as codec-parser made).
  */
 import type { FrameSink, FrameSource } from './frame-source.js';
 
