@@ -8,6 +8,11 @@ export interface PcmBlock {
   sampleRate: number;
   /** Timeline position of `channels[*][0]`, in frames at `sampleRate`. */
   startFrame: number;
+  /**
+   * The channels' whole ArrayBuffers belong to this block, also where a channel is a view of part
+   * of one (decoded audio after its warm-up): the playback engine may take them without a copy.
+   */
+  ownsBuffers?: boolean;
 }
 
 /** What the decoder learned about the stream from its headers. */

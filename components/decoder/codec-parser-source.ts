@@ -8,6 +8,7 @@ import CodecParser from 'codec-parser';
 import type { CodecFrame, MimeType, OggPage, OpusHeader, VorbisHeader } from 'codec-parser';
 import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
+import { MpegFramer, type MpegFrame } from './mpeg-framer.js';
 import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
 
 const PARSER_MIME: Partial<Record<ContainerFormat, MimeType>> = {
@@ -17,6 +18,9 @@ const PARSER_MIME: Partial<Record<ContainerFormat, MimeType>> = {
   ogg: 'audio/ogg',
 };
 
+/** A codec frame as either parser yields it. */
+type Frame = CodecFrame | MpegFrame;
+
 /** codec-parser keeps its file position private; it is the end of the frame just yielded. */
 interface ParserPosition {
   _currentReadPosition: number;
@@ -25,7 +29,8 @@ interface ParserPosition {
 export class CodecParserSource implements FrameSource {
   readonly #sink: FrameSink;
   readonly #format: ContainerFormat;
-  readonly #parser: CodecParser;
+  /** MP3: our own framer (same frames, a tenth of the cost); the rest: codec-parser. */
+  readonly #parser: CodecParser | MpegFramer;
   #bytesIn = 0;
   /** End offset of the last frame emitted (or undefined before the first). */
   #lastEnd: number | undefined;
@@ -48,7 +53,7 @@ export class CodecParserSource implements FrameSource {
   #tagLength = 0;
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
-  #lastMpegFrame: CodecFrame | undefined;
+  #lastMpegFrame: Frame | undefined;
 
   constructor(format: ContainerFormat, sink: FrameSink) {
     const mime = PARSER_MIME[format];
@@ -57,7 +62,8 @@ export class CodecParserSource implements FrameSource {
     this.#sink = sink;
     // The codec as soon as it is known: codec-parser's own `codec` reads "" again after flush(),
     // which is when a file of one audio page (a short sound) yields it.
-    this.#parser = new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
+    this.#parser =
+      format === 'mpeg' ? new MpegFramer() : new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
   }
 
   get bufferedBytes(): number {
@@ -141,7 +147,7 @@ export class CodecParserSource implements FrameSource {
     return (this.#parser as unknown as ParserPosition)._currentReadPosition;
   }
 
-  #run(frames: () => Iterator<CodecFrame | OggPage>, flushing = false): void {
+  #run(frames: () => Iterator<Frame | OggPage>, flushing = false): void {
     try {
       const iterator = frames();
       for (let next = iterator.next(); !next.done && next.value; next = iterator.next()) {
@@ -166,7 +172,7 @@ export class CodecParserSource implements FrameSource {
     return start;
   }
 
-  #frame(frame: CodecFrame, flushing: boolean): void {
+  #frame(frame: Frame, flushing: boolean): void {
     const fileOffset = this.#locate(frame.data.length, flushing);
     if (!this.#track) {
       if (this.#format === 'mpeg') {
@@ -252,7 +258,7 @@ export class CodecParserSource implements FrameSource {
   }
 
   #announce(
-    frame: CodecFrame,
+    frame: Frame,
     trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames' | 'uncertainSkip'>,
     description?: Uint8Array,
   ): void {

@@ -10,6 +10,8 @@ import { pcmToPlanar } from './wav-source.js';
 export interface DecodedPcm {
   channels: Float32Array[];
   sampleRate: number;
+  /** Nothing else uses the channels' ArrayBuffers (see PcmBlock.ownsBuffers). */
+  ownsBuffers?: boolean;
 }
 
 export interface BackendCallbacks {

@@ -35,11 +35,13 @@ export function segmentPlan(codec: string, description: Uint8Array | undefined):
     case 'mpeg':
       // The frames the bit reservoir (≤ 511 bytes) reaches back into + one for the filterbank:
       // 4 at 128 kbit/s, up to ~11 at the lowest bitrates (mpegWarmupFrames); decodeAudioData
-      // rejects an MP3 of one or two frames ("Unable to decode audio data").
+      // rejects an MP3 of one or two frames ("Unable to decode audio data"). Up to 192 frames
+      // (5 s at 44.1 kHz): 4 warm-up frames then add 2 % to the decoding, not 8 % as with 48.
       return {
         warmupFrames: 16,
         warmup: (history, first) => mpegWarmupFrames(history.map((frame) => frame.data), first.data, 4),
         minFrames: 8,
+        maxFrames: 192,
       };
     case 'aac':
       return description ? undefined : { warmupFrames: 2, minFrames: 1 }; // ADTS only
@@ -148,10 +150,12 @@ export class SegmentBackend implements DecodeBackend {
     // WebCodecs drops without a sound, and so does this.
     const decoded = missing + buffer.length - skip;
     const length = Math.min(framed, Math.max(decoded, framed - frames[frames.length - 1]!.samples));
-    if (skip === 0 && missing === 0 && length === buffer.length && buffer.numberOfChannels === this.#channelCount) {
-      // The whole buffer is the segment's (Vorbis): its own arrays, no copy (the playback
-      // engine can then transfer them to the worklet as they are).
-      return { channels: Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c)), sampleRate: this.#sampleRate };
+    if (missing === 0 && skip + length <= buffer.length && buffer.numberOfChannels === this.#channelCount) {
+      // The buffer holds all of the segment's samples (after MP3's warm-up, or all of it for
+      // Vorbis and FLAC): views of its own arrays, no copy. Nothing else holds the buffer, so
+      // the playback engine may transfer them to the worklet as they are (warm-up and all).
+      const channels = Array.from({ length: this.#channelCount }, (_, c) => buffer.getChannelData(c).subarray(skip, skip + length));
+      return { channels, sampleRate: this.#sampleRate, ownsBuffers: true };
     }
     const channels = Array.from({ length: this.#channelCount }, (_, c) => {
       const out = new Float32Array(length);

@@ -16,6 +16,7 @@ import { CodecParserSource } from './codec-parser-source.js';
 import { canBatch, canDecode, createBackend, knownDecodable, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import { FlacSource } from './flac-source.js';
 import { Mp4Source } from './mp4-source.js';
 import { HandoverBackend } from './handover-backend.js';
 import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backend.js';
@@ -284,6 +285,7 @@ export class StreamDecoder {
     if (format === 'wav') return new WavSource(sink);
     if (format === 'mp4') return new Mp4Source(sink);
     if (format === 'webm') return new WebmSource(sink);
+    if (format === 'flac') return new FlacSource(sink);
     return new CodecParserSource(format, sink);
   }
 
@@ -504,6 +506,7 @@ export class StreamDecoder {
       this.#inFlightBytes -= done.data.length;
     }
     const block = this.#trimmer!.place(pcm.channels, pcm.sampleRate);
+    if (block && pcm.ownsBuffers) block.ownsBuffers = true;
     if (block) this.#options.onPcm(block);
     this.#pump();
   }

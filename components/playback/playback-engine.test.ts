@@ -300,6 +300,12 @@ describe('PlaybackEngine', function () {
     engine.enqueue({ channels: [whole, view], sampleRate: context.sampleRate, startFrame: 0 });
     expect(whole.length, 'transferred (detached)').to.equal(0);
     expect(view.length, 'copied, the caller keeps its buffer').to.equal(256);
+    // A decoder's block that owns its buffers: views of part of them are taken as they are.
+    const owned = new Float32Array(512);
+    const tail = owned.subarray(100, 356);
+    engine.enqueue({ channels: [tail, tail.slice()], sampleRate: context.sampleRate, startFrame: 256, ownsBuffers: true });
+    expect(tail.length, 'a view of an owned buffer is transferred').to.equal(0);
+    expect(owned.length, 'with its whole buffer').to.equal(0);
   });
 });
 

@@ -33,7 +33,8 @@ const VOLUME_RAMP_SECONDS = 0.005;
  * thread, so it is the audio that was actually written, not a guess from the clock.
  *
  * Blocks are transferred to the worklet: after `enqueue` the caller's Float32Arrays are detached
- * (views over part of a larger buffer are copied instead, so a shared buffer is never taken).
+ * (views over part of a larger buffer are copied instead, so a shared buffer is never taken,
+ * unless the block says it owns its buffers).
  */
 export class PlaybackEngine extends EventTarget {
   /** Loads the worklet module into `context` (once per context) and builds the nodes. */
@@ -154,7 +155,7 @@ export class PlaybackEngine extends EventTarget {
     }
     this.#enqueuedFrames += frames;
     this.#channels = channels.length;
-    const { sent, transfer } = transferable(channels);
+    const { sent, transfer } = transferable(channels, block.ownsBuffers === true);
     this.#post({ type: 'enqueue', channels: sent, sampleRate }, transfer);
   }
 
@@ -272,13 +273,14 @@ export class PlaybackEngine extends EventTarget {
 
 /**
  * Which channel buffers can be handed over without copying: a Float32Array that spans its whole
- * (non-shared) ArrayBuffer, once. Anything else is copied, so the caller's other data stays put.
+ * (non-shared) ArrayBuffer, or any view of one when the block owns its buffers; each buffer once.
+ * Anything else is copied, so the caller's other data stays put.
  */
-function transferable(channels: Float32Array[]): { sent: Float32Array[]; transfer: ArrayBuffer[] } {
+function transferable(channels: Float32Array[], owned: boolean): { sent: Float32Array[]; transfer: ArrayBuffer[] } {
   const transfer: ArrayBuffer[] = [];
   const sent = channels.map((channel) => {
     const buffer = channel.buffer;
-    const whole = buffer instanceof ArrayBuffer && channel.byteOffset === 0 && channel.byteLength === buffer.byteLength;
+    const whole = buffer instanceof ArrayBuffer && (owned || (channel.byteOffset === 0 && channel.byteLength === buffer.byteLength));
     if (whole && !transfer.includes(buffer)) {
       transfer.push(buffer);
       return channel;
