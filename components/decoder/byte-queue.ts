@@ -63,3 +63,16 @@ export class ByteQueue {
     return dropped;
   }
 }
+
+/**
+ * `tail` appended to `head` (no copy when `head` is empty). For readers that scan one contiguous
+ * buffer with native searches (`indexOf`), where a chunk list would cost more than the join.
+ */
+export function appendBytes(head: Uint8Array, tail: Uint8Array): Uint8Array {
+  if (head.length === 0) return tail;
+  if (tail.length === 0) return head;
+  const joined = new Uint8Array(head.length + tail.length);
+  joined.set(head);
+  joined.set(tail, head.length);
+  return joined;
+}

@@ -12,6 +12,7 @@
  * Frames are handed on as views into the bytes received: no copy while a push starts on a frame
  * boundary; else the unread rest is joined with the new chunk (one copy, as codec-parser made).
  */
+import { appendBytes } from './byte-queue.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
 
 interface StreamInfo {
@@ -66,13 +67,7 @@ export class FlacSource implements FrameSource {
 
   push(bytes: Uint8Array): void {
     if (this.#stage === 'done' || bytes.length === 0) return;
-    if (this.#bytes.length === 0) this.#bytes = bytes;
-    else {
-      const joined = new Uint8Array(this.#bytes.length + bytes.length);
-      joined.set(this.#bytes);
-      joined.set(bytes, this.#bytes.length);
-      this.#bytes = joined;
-    }
+    this.#bytes = appendBytes(this.#bytes, bytes);
     this.#parse(false);
   }
 
