@@ -3,6 +3,8 @@
  * description, then whole codec frames in file order. Readers only parse; they never decode.
  */
 
+import { ByteQueue } from './byte-queue.js';
+
 /** How a track's frames turn into PCM. */
 export type TrackDecoding =
   | { kind: 'webcodecs'; config: AudioDecoderConfig }
@@ -59,4 +61,27 @@ export interface FrameSource {
   end(): void;
   /** Bytes received but not yet emitted inside a frame. */
   readonly bufferedBytes: number;
+}
+
+/**
+ * The shape of the container readers of our own (WAV, MP4, WebM): bytes queue up as they arrive
+ * and `parse` takes whatever whole chunks/boxes/elements are there; `final` says no more will come.
+ */
+export abstract class QueuedFrameSource implements FrameSource {
+  protected readonly queue = new ByteQueue();
+
+  constructor(protected readonly sink: FrameSink) {}
+
+  get bufferedBytes(): number {
+    return this.queue.length;
+  }
+
+  push(bytes: Uint8Array): void {
+    this.queue.push(bytes);
+    this.parse(false);
+  }
+
+  abstract end(): void;
+
+  protected abstract parse(final: boolean): void;
 }

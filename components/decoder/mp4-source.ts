@@ -6,8 +6,7 @@
  * (stsz/stsc/stco/co64/stts, or each fragment's tfhd/trun with the trex defaults), its decoder
  * config (esds → AudioSpecificConfig) and its edit list (encoder delay and real length).
  */
-import { ByteQueue } from './byte-queue.js';
-import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import { QueuedFrameSource, type TrackInfo } from './frame-source.js';
 
 /** A `moov` larger than this is refused rather than buffered (a sound track's index is small). */
 const MAX_MOOV_BYTES = 64 * 1024 * 1024;
@@ -36,9 +35,7 @@ interface Fragmented {
   scale: number;
 }
 
-export class Mp4Source implements FrameSource {
-  readonly #sink: FrameSink;
-  readonly #queue = new ByteQueue();
+export class Mp4Source extends QueuedFrameSource {
   #boxLeft = 0; // bytes of the current skipped box still to drop
   #inMdat = false;
   #mdatEnd = Infinity;
@@ -47,40 +44,27 @@ export class Mp4Source implements FrameSource {
   #done = false;
   #fragmented: Fragmented | undefined;
 
-  constructor(sink: FrameSink) {
-    this.#sink = sink;
-  }
-
-  get bufferedBytes(): number {
-    return this.#queue.length;
-  }
-
-  push(bytes: Uint8Array): void {
-    this.#queue.push(bytes);
-    this.#parse();
-  }
-
   end(): void {
     if (!this.#done && !this.#table) this.#fail('the MP4 file ended before its sample index (moov)');
   }
 
-  #parse(): void {
+  protected parse(): void {
     while (!this.#done) {
       if (this.#boxLeft > 0) {
-        this.#boxLeft -= this.#queue.skip(this.#boxLeft);
+        this.#boxLeft -= this.queue.skip(this.#boxLeft);
         if (this.#boxLeft > 0) return;
       }
       if (this.#inMdat) {
         if (!this.#emitSamples()) return;
         continue;
       }
-      const header = this.#queue.peek(8);
+      const header = this.queue.peek(8);
       if (!header) return;
       let size = u32(header, 0);
       const type = fourcc(header, 4);
       let headerSize = 8;
       if (size === 1) {
-        const large = this.#queue.peek(16);
+        const large = this.queue.peek(16);
         if (!large) return;
         size = u32(large, 8) * 2 ** 32 + u32(large, 12);
         headerSize = 16;
@@ -88,25 +72,25 @@ export class Mp4Source implements FrameSource {
       if (size !== 0 && size < headerSize) return this.#fail(`MP4 box "${type}" has an impossible size ${size}`);
       if (type === 'moof' && this.#fragmented) {
         if (size === 0 || size > MAX_MOOF_BYTES) return this.#fail('MP4 moof box is too large');
-        const at = this.#queue.offset;
-        const box = this.#queue.peek(size);
+        const at = this.queue.offset;
+        const box = this.queue.peek(size);
         if (!box) return;
-        this.#queue.skip(size);
+        this.queue.skip(size);
         this.#readMoof(box.subarray(headerSize), at);
         continue;
       }
       if (type === 'mdat') {
         if (!this.#table) return this.#fail('MP4 with its index (moov) after the audio cannot be streamed');
-        this.#queue.skip(headerSize);
-        this.#mdatEnd = size === 0 ? Infinity : this.#queue.offset - headerSize + size;
+        this.queue.skip(headerSize);
+        this.#mdatEnd = size === 0 ? Infinity : this.queue.offset - headerSize + size;
         this.#inMdat = true;
         continue;
       }
       if (type === 'moov') {
         if (size === 0 || size > MAX_MOOV_BYTES) return this.#fail('MP4 moov box is too large');
-        const box = this.#queue.peek(size);
+        const box = this.queue.peek(size);
         if (!box) return;
-        this.#queue.skip(size);
+        this.queue.skip(size);
         this.#readMoov(box.subarray(headerSize));
         continue;
       }
@@ -121,25 +105,25 @@ export class Mp4Source implements FrameSource {
     while (this.#next < table.sizes.length) {
       const offset = table.offsets[this.#next]!;
       const size = table.sizes[this.#next]!;
-      if (offset < this.#queue.offset) return this.#fail('MP4 samples are not in file order'), false;
-      if (offset > this.#queue.offset) {
-        this.#queue.skip(offset - this.#queue.offset);
-        if (offset > this.#queue.offset) return false;
+      if (offset < this.queue.offset) return this.#fail('MP4 samples are not in file order'), false;
+      if (offset > this.queue.offset) {
+        this.queue.skip(offset - this.queue.offset);
+        if (offset > this.queue.offset) return false;
       }
-      const data = this.#queue.read(size);
+      const data = this.queue.read(size);
       if (!data) return false;
-      this.#sink.frame({ data, samples: table.durations[this.#next]!, fileOffset: offset });
+      this.sink.frame({ data, samples: table.durations[this.#next]!, fileOffset: offset });
       this.#next++;
     }
     if (this.#fragmented) {
       // This fragment's samples are out: skip the rest of its mdat; the next moof follows.
       this.#inMdat = false;
-      this.#boxLeft = this.#mdatEnd === Infinity ? Infinity : this.#mdatEnd - this.#queue.offset;
+      this.#boxLeft = this.#mdatEnd === Infinity ? Infinity : this.#mdatEnd - this.queue.offset;
       return true;
     }
     // All samples out: drop the rest of mdat and whatever follows.
     this.#done = true;
-    this.#queue.skip(Math.min(this.#queue.length, this.#mdatEnd - this.#queue.offset));
+    this.queue.skip(Math.min(this.queue.length, this.#mdatEnd - this.queue.offset));
     return false;
   }
 
@@ -233,7 +217,7 @@ export class Mp4Source implements FrameSource {
         for (let i = 0; i < table.durations.length; i++) table.durations[i] = Math.round((table.durations[i]! * track.sampleRate) / mediaScale);
       }
       this.#table = this.#fragmented ? { offsets: [], sizes: [], durations: [] } : table;
-      this.#sink.track(track);
+      this.sink.track(track);
       return;
     }
     this.#fail('MP4 file has no sound track');
@@ -293,7 +277,7 @@ export class Mp4Source implements FrameSource {
   #fail(reason: string): void {
     if (this.#done) return;
     this.#done = true;
-    this.#sink.unsupported(reason);
+    this.sink.unsupported(reason);
   }
 }
 

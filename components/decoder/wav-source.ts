@@ -4,8 +4,7 @@
  * WAVE_FORMAT_EXTENSIBLE.
  * Frames are fixed blocks of samples; the PCM "decoder" converts them to float directly.
  */
-import { ByteQueue } from './byte-queue.js';
-import type { FrameSink, FrameSource, PcmSampleFormat } from './frame-source.js';
+import { QueuedFrameSource, type PcmSampleFormat } from './frame-source.js';
 
 /** Sample frames per emitted block: ~0.1 s at 44.1 kHz, small enough for a fast first PCM. */
 export const WAV_BLOCK_FRAMES = 4096;
@@ -18,9 +17,7 @@ interface WavFormat {
   blockAlign: number;
 }
 
-export class WavSource implements FrameSource {
-  readonly #sink: FrameSink;
-  readonly #queue = new ByteQueue();
+export class WavSource extends QueuedFrameSource {
   #state: 'riff' | 'chunk-header' | 'chunk-body' | 'data' | 'done' = 'riff';
   #chunkId = '';
   #chunkLeft = 0;
@@ -30,34 +27,21 @@ export class WavSource implements FrameSource {
   #announced = false;
   #rf64DataSize: number | undefined;
 
-  constructor(sink: FrameSink) {
-    this.#sink = sink;
-  }
-
-  get bufferedBytes(): number {
-    return this.#queue.length;
-  }
-
-  push(bytes: Uint8Array): void {
-    this.#queue.push(bytes);
-    this.#parse(false);
-  }
-
   end(): void {
-    this.#parse(true);
+    this.parse(true);
   }
 
-  #parse(final: boolean): void {
+  protected parse(final: boolean): void {
     for (;;) {
       if (this.#state === 'done') return;
       if (this.#state === 'riff') {
-        const head = this.#queue.read(12);
+        const head = this.queue.read(12);
         if (!head) return;
         this.#state = 'chunk-header';
         continue;
       }
       if (this.#state === 'chunk-header') {
-        const head = this.#queue.read(8);
+        const head = this.queue.read(8);
         if (!head) return;
         this.#chunkId = String.fromCharCode(...head.subarray(0, 4));
         this.#chunkLeft = new DataView(head.buffer, head.byteOffset, 8).getUint32(4, true);
@@ -66,7 +50,7 @@ export class WavSource implements FrameSource {
           if (!this.#format) {
             // data before fmt: keep reading other chunks is impossible without skipping audio;
             // the stream cannot be played progressively, so wait for it all (bounded by the file).
-            this.#early = { offset: this.#queue.offset, size: this.#chunkLeft };
+            this.#early = { offset: this.queue.offset, size: this.#chunkLeft };
             this.#state = 'chunk-body';
             continue;
           }
@@ -79,7 +63,7 @@ export class WavSource implements FrameSource {
       }
       if (this.#state === 'chunk-body') {
         if (this.#chunkId === 'fmt ' || this.#chunkId === 'ds64') {
-          const body = this.#queue.read(this.#chunkLeft);
+          const body = this.queue.read(this.#chunkLeft);
           if (!body) {
             if (final) this.#fail('WAV header is truncated');
             return;
@@ -95,7 +79,7 @@ export class WavSource implements FrameSource {
           this.#fail('WAV data before its fmt chunk cannot be streamed');
           return;
         }
-        const skipped = this.#queue.skip(this.#chunkLeft);
+        const skipped = this.queue.skip(this.#chunkLeft);
         this.#chunkLeft -= skipped;
         if (this.#chunkLeft > 0) return;
         this.#state = 'chunk-header';
@@ -115,7 +99,7 @@ export class WavSource implements FrameSource {
     if (!this.#announced) {
       this.#announced = true;
       const totalFrames = known ? Math.floor(this.#chunkLeft / format.blockAlign) : undefined;
-      this.#sink.track({
+      this.sink.track({
         codec: 'pcm',
         sampleRate: format.sampleRate,
         channelCount: format.channels,
@@ -134,18 +118,18 @@ export class WavSource implements FrameSource {
     for (;;) {
       const want = Math.min(blockBytes, this.#chunkLeft);
       let take = want;
-      if (this.#queue.length < want) {
+      if (this.queue.length < want) {
         if (!final) return;
-        take = this.#queue.length - (this.#queue.length % blockAlign); // truncated file: whole frames
+        take = this.queue.length - (this.queue.length % blockAlign); // truncated file: whole frames
       }
       if (take <= 0) {
         this.#state = 'done';
         return;
       }
-      const fileOffset = this.#queue.offset;
-      const data = this.#queue.read(take)!;
+      const fileOffset = this.queue.offset;
+      const data = this.queue.read(take)!;
       this.#chunkLeft -= take;
-      this.#sink.frame({ data, samples: take / blockAlign, fileOffset });
+      this.sink.frame({ data, samples: take / blockAlign, fileOffset });
       if (this.#chunkLeft <= 0) {
         this.#state = 'done'; // chunks after the audio (LIST, id3) are of no interest
         return;
@@ -175,7 +159,7 @@ export class WavSource implements FrameSource {
 
   #fail(reason: string): false {
     this.#state = 'done';
-    this.#sink.unsupported(reason);
+    this.sink.unsupported(reason);
     return false;
   }
 }

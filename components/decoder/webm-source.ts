@@ -7,8 +7,7 @@
  * CodecPrivate configures the decoder (pre-skip as in Ogg), and a block's DiscardPadding (what
  * ffmpeg writes on the last one) gives the exact end.
  */
-import { ByteQueue } from './byte-queue.js';
-import type { FrameSink, FrameSource } from './frame-source.js';
+import { QueuedFrameSource } from './frame-source.js';
 import { opusFrames, opusFrameSamples } from './opus-packets.js';
 
 const ID = {
@@ -38,9 +37,7 @@ interface Track {
   preSkip: number;
 }
 
-export class WebmSource implements FrameSource {
-  readonly #sink: FrameSink;
-  readonly #queue = new ByteQueue();
+export class WebmSource extends QueuedFrameSource {
   #skipLeft = 0;
   #track: Track | undefined;
   #done = false;
@@ -52,32 +49,19 @@ export class WebmSource implements FrameSource {
   /** A group's DiscardPadding seen before its Block, in samples. */
   #pendingDiscard = 0;
 
-  constructor(sink: FrameSink) {
-    this.#sink = sink;
-  }
-
-  get bufferedBytes(): number {
-    return this.#queue.length;
-  }
-
-  push(bytes: Uint8Array): void {
-    this.#queue.push(bytes);
-    this.#parse();
-  }
-
   end(): void {
-    this.#parse();
+    this.parse();
     if (!this.#done && !this.#track) this.#fail('the WebM file ended before its audio track was described');
     this.#done = true;
   }
 
-  #parse(): void {
+  protected parse(): void {
     while (!this.#done) {
       if (this.#skipLeft > 0) {
-        this.#skipLeft -= this.#queue.skip(this.#skipLeft);
+        this.#skipLeft -= this.queue.skip(this.#skipLeft);
         if (this.#skipLeft > 0) return;
       }
-      const head = this.#queue.peek(Math.min(12, this.#queue.length));
+      const head = this.queue.peek(Math.min(12, this.queue.length));
       if (!head) return;
       const id = readId(head, 0);
       if (!id) {
@@ -91,21 +75,21 @@ export class WebmSource implements FrameSource {
       }
       const headerLength = id.length + size.length;
       if (ENTERED.has(id.value)) {
-        this.#queue.skip(headerLength);
+        this.queue.skip(headerLength);
         if (id.value === ID.BlockGroup) (this.#groupSamples = 0), (this.#pendingDiscard = 0);
         continue;
       }
       if (size.value === undefined) return this.#fail('WebM element of unknown size is not a container');
       if (!READ_WHOLE.has(id.value)) {
-        this.#queue.skip(headerLength);
+        this.queue.skip(headerLength);
         this.#skipLeft = size.value;
         continue;
       }
       if (size.value > MAX_ELEMENT_BYTES) return this.#fail('WebM element is too large');
-      const element = this.#queue.peek(headerLength + size.value);
+      const element = this.queue.peek(headerLength + size.value);
       if (!element) return;
-      const offset = this.#queue.offset;
-      this.#queue.skip(headerLength + size.value);
+      const offset = this.queue.offset;
+      this.queue.skip(headerLength + size.value);
       const body = element.subarray(headerLength);
       if (id.value === ID.Tracks) this.#readTracks(body);
       else if (id.value === ID.DiscardPadding) this.#discard(body);
@@ -132,7 +116,7 @@ export class WebmSource implements FrameSource {
       // Opus always decodes at 48 kHz, whatever the Audio element's SamplingFrequency says (the input rate).
       const description = head.slice();
       this.#announce = (firstFrameSamples) =>
-        this.#sink.track({
+        this.sink.track({
           codec: 'opus',
           sampleRate: 48000,
           channelCount,
@@ -158,7 +142,7 @@ export class WebmSource implements FrameSource {
     const flags = block[at++];
     if (flags === undefined) return;
     const frames = laced(block.subarray(at), (flags >> 1) & 3);
-    if (!frames) return this.#sink.skipped(block.length);
+    if (!frames) return this.sink.skipped(block.length);
     for (const data of frames) {
       const packetFrames = opusFrames(data);
       let samples = data.length > 0 && packetFrames ? packetFrames.length * opusFrameSamples(data[0]!) : 0;
@@ -171,9 +155,9 @@ export class WebmSource implements FrameSource {
       }
       this.#samples += samples;
       if (inGroup) this.#groupSamples += samples;
-      this.#sink.frame({ data: data.slice(), samples, fileOffset: offset });
+      this.sink.frame({ data: data.slice(), samples, fileOffset: offset });
     }
-    if (inGroup && this.#pendingDiscard > 0) this.#sink.totalFrames(Math.max(0, this.#samples - this.#pendingDiscard));
+    if (inGroup && this.#pendingDiscard > 0) this.sink.totalFrames(Math.max(0, this.#samples - this.#pendingDiscard));
   }
 
   /** DiscardPadding (signed, ns): samples to drop at the end of its block group's audio (the track's end). */
@@ -183,13 +167,13 @@ export class WebmSource implements FrameSource {
     if (value <= 0 || !this.#track) return;
     const samples = Math.round((value * 48000) / 1e9);
     if (this.#groupSamples === 0) this.#pendingDiscard = samples;
-    else this.#sink.totalFrames(Math.max(0, this.#samples - samples));
+    else this.sink.totalFrames(Math.max(0, this.#samples - samples));
   }
 
   #fail(reason: string): void {
     if (this.#done) return;
     this.#done = true;
-    this.#sink.unsupported(reason);
+    this.sink.unsupported(reason);
   }
 }
 
