@@ -65,14 +65,14 @@ export class ByteQueue {
 }
 
 /**
- * `tail` appended to `head` (no copy when `head` is empty). For readers that scan one contiguous
- * buffer with native searches (`indexOf`), where a chunk list would cost more than the join.
+ * The parts joined into one array; the only non-empty part itself when there is one (no copy:
+ * callers that hand the result's buffer on, e.g. to decodeAudioData, must copy themselves).
  */
-export function appendBytes(head: Uint8Array, tail: Uint8Array): Uint8Array {
-  if (head.length === 0) return tail;
-  if (tail.length === 0) return head;
-  const joined = new Uint8Array(head.length + tail.length);
-  joined.set(head);
-  joined.set(tail, head.length);
-  return joined;
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const filled = parts.filter((part) => part.length > 0);
+  if (filled.length <= 1) return filled[0] ?? new Uint8Array(0);
+  const out = new Uint8Array(filled.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of filled) out.set(part, at), (at += part.length);
+  return out;
 }

@@ -8,6 +8,7 @@ import CodecParser from 'codec-parser';
 import type { CodecFrame, MimeType, OggPage, OpusHeader, VorbisHeader } from 'codec-parser';
 import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
+import { concatBytes } from './byte-queue.js';
 import { MpegFramer, type MpegFrame } from './mpeg-framer.js';
 import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
 
@@ -223,7 +224,8 @@ export class CodecParserSource implements FrameSource {
    */
   #opusSamples(frame: CodecFrame): number | undefined {
     const d = frame.data;
-    if (d.length >= 8 && String.fromCharCode(...d.subarray(0, 8)) === 'OpusTags') {
+    // Only before the first audio packet (the track is announced on it): no string per packet.
+    if (!this.#track && d.length >= 8 && String.fromCharCode(...d.subarray(0, 8)) === 'OpusTags') {
       const header = frame.header as OpusHeader;
       const duration = ((header.frameSize * header.frameCount) / 1000) * header.sampleRate;
       // It comes before any audio packet, so codec-parser's pre-skip count started on it.
@@ -348,7 +350,6 @@ export function withoutTrailingTags(tail: Uint8Array): Uint8Array {
   return tail.subarray(0, end);
 }
 
-
 function webCodecsName(codec: string, firstFrame: Uint8Array): string {
   switch (codec) {
     case 'mpeg':
@@ -375,13 +376,5 @@ function xiphLace(packets: Uint8Array[]): Uint8Array {
   out.set(sizes);
   let at = sizes.length;
   for (const packet of packets) out.set(packet, at), (at += packet.length);
-  return out;
-}
-
-function concatBytes(...parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) out.set(part, at), (at += part.length);
   return out;
 }

@@ -3,6 +3,7 @@
  * direct conversion for WAV. Backends are driven by the stream decoder's push/output callbacks
  * (never by timers, which background tabs throttle); each reports outputs and errors to it.
  */
+import { concatBytes } from './byte-queue.js';
 import type { EncodedFrame, TrackDecoding } from './frame-source.js';
 import { joinOpusPackets } from './opus-packets.js';
 import { pcmToPlanar } from './wav-source.js';
@@ -131,7 +132,7 @@ class WebCodecsBackend implements DecodeBackend {
     if (this.#closed || frames.length === 0) return;
     if (frames.length === 1) return this.#chunk(frames[0]!.data);
     if (this.#opus) for (const packet of joinOpusPackets(frames.map((frame) => frame.data))) this.#chunk(packet);
-    else this.#chunk(joinBytes(frames));
+    else this.#chunk(concatBytes(...frames.map((frame) => frame.data)));
   }
 
   #chunk(data: Uint8Array): void {
@@ -189,11 +190,4 @@ class PcmBackend implements DecodeBackend {
   async flush(): Promise<void> {}
 
   close(): void {}
-}
-
-function joinBytes(frames: EncodedFrame[]): Uint8Array {
-  const out = new Uint8Array(frames.reduce((n, f) => n + f.data.length, 0));
-  let at = 0;
-  for (const frame of frames) out.set(frame.data, at), (at += frame.data.length);
-  return out;
 }

@@ -7,14 +7,12 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { buildVariants, type VariantEntry } from '../test/encoder-variants.mjs';
-import { CodecParserSource } from './codec-parser-source.js';
 import { canBatch } from './decode-backend.js';
 import { sniffFormat } from './format-sniffer.js';
-import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import type { EncodedFrame, FrameSink, TrackInfo } from './frame-source.js';
+import { createFrameSource } from './frame-sources.js';
 import { mpegWarmupFrames } from './mpeg-gapless.js';
-import { Mp4Source } from './mp4-source.js';
-import { pcmToPlanar, WavSource } from './wav-source.js';
-import { WebmSource } from './webm-source.js';
+import { pcmToPlanar } from './wav-source.js';
 
 const NAMES = [
   'mp3-lame-crc.mp3', 'mp3-ape-tag.mp3', 'mp3-ape-and-id3v1.mp3', 'mp3-lyrics3-and-id3v1.mp3', 'mp3-ffmpeg-id3v1.mp3',
@@ -55,14 +53,7 @@ function parse(name: string, chunk = 997): Parsed {
   const sniffed = sniffFormat(bytes, variants.get(name)!.mimeType, true);
   if (sniffed.kind !== 'format') return { ...out, unsupported: [sniffed.kind === 'unsupported' ? sniffed.reason : 'need-more'] };
   const body = bytes.subarray(sniffed.skip ?? 0);
-  const source: FrameSource =
-    sniffed.format === 'wav'
-      ? new WavSource(sink)
-      : sniffed.format === 'mp4'
-        ? new Mp4Source(sink)
-        : sniffed.format === 'webm'
-          ? new WebmSource(sink)
-          : new CodecParserSource(sniffed.format, sink);
+  const source = createFrameSource(sniffed.format, sink);
   for (let at = 0; at < body.length; at += chunk) source.push(body.subarray(at, at + chunk));
   source.end();
   return out;

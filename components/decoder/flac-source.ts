@@ -12,7 +12,7 @@
  * Frames are handed on as views into the bytes received: no copy while a push starts on a frame
  * boundary; else the unread rest is joined with the new chunk (one copy, as codec-parser made).
  */
-import { appendBytes } from './byte-queue.js';
+import { concatBytes } from './byte-queue.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
 
 interface StreamInfo {
@@ -67,7 +67,7 @@ export class FlacSource implements FrameSource {
 
   push(bytes: Uint8Array): void {
     if (this.#stage === 'done' || bytes.length === 0) return;
-    this.#bytes = appendBytes(this.#bytes, bytes);
+    this.#bytes = concatBytes(this.#bytes, bytes);
     this.#parse(false);
   }
 

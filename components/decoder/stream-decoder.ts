@@ -12,18 +12,15 @@
  */
 import { PlayerError } from '../errors.js';
 import type { PcmBlock, StreamInfo } from '../pcm.js';
-import { CodecParserSource } from './codec-parser-source.js';
+import { concatBytes } from './byte-queue.js';
 import { canBatch, canDecode, createBackend, knownDecodable, type DecodeBackend, type DecodedPcm } from './decode-backend.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
-import { FlacSource } from './flac-source.js';
-import { Mp4Source } from './mp4-source.js';
+import { createFrameSource } from './frame-sources.js';
 import { HandoverBackend } from './handover-backend.js';
 import { canUseMpg123, Mpg123Backend, prewarmMpg123Worker } from './mpg123-backend.js';
 import { SegmentBackend, segmentPlan, type SegmentPlan } from './segment-backend.js';
 import { TimelineTrimmer } from './timeline-trimmer.js';
-import { WavSource } from './wav-source.js';
-import { WebmSource } from './webm-source.js';
 
 export interface StreamDecoderOptions {
   /** From metadata; the bytes' magic numbers win if they disagree. */
@@ -257,7 +254,7 @@ export class StreamDecoder {
 
   #trySniff(final: boolean): void {
     if (!final && this.#headLength < this.#sniffBytes) return;
-    const head = concat(this.#head, this.#headLength);
+    const head = concatBytes(...this.#head);
     const result = sniffFormat(head, this.#options.mimeType, final);
     if (result.kind === 'need-more') {
       this.#sniffBytes = result.bytes ?? 0;
@@ -282,11 +279,7 @@ export class StreamDecoder {
       skipped: (bytes) => this.#onSkipped(bytes),
       unsupported: (reason) => this.#fail('UNSUPPORTED_FORMAT', `unsupported format: ${reason}`),
     };
-    if (format === 'wav') return new WavSource(sink);
-    if (format === 'mp4') return new Mp4Source(sink);
-    if (format === 'webm') return new WebmSource(sink);
-    if (format === 'flac') return new FlacSource(sink);
-    return new CodecParserSource(format, sink);
+    return createFrameSource(format, sink);
   }
 
   #onTrack(track: TrackInfo): void {
@@ -581,12 +574,4 @@ export class StreamDecoder {
     this.#endWaiters = [];
     for (const resolve of waiters) resolve();
   }
-}
-
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) out.set(chunk, at), (at += chunk.length);
-  return out;
 }

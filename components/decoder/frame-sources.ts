@@ -1,0 +1,23 @@
+/** The container reader for each format the sniffer names: one place, for the decoder and its tests. */
+import { CodecParserSource } from './codec-parser-source.js';
+import { FlacSource } from './flac-source.js';
+import type { ContainerFormat } from './format-sniffer.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import { Mp4Source } from './mp4-source.js';
+import { WavSource } from './wav-source.js';
+import { WebmSource } from './webm-source.js';
+
+export function createFrameSource(format: ContainerFormat, sink: FrameSink): FrameSource {
+  switch (format) {
+    case 'wav':
+      return new WavSource(sink);
+    case 'mp4':
+      return new Mp4Source(sink);
+    case 'webm':
+      return new WebmSource(sink);
+    case 'flac':
+      return new FlacSource(sink);
+    default:
+      return new CodecParserSource(format, sink);
+  }
+}
