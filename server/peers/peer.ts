@@ -159,7 +159,6 @@ export class Peer {
       pc.ondatachannel = null;
       pc.onconnectionstatechange = null;
       pc.onicecandidate = null;
-      pc.onicegatheringstatechange = null;
       try {
         pc.close();
       } catch {
