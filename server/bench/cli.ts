@@ -12,6 +12,8 @@ export const USAGE = `npm run bench -- [options]
   --runs N              runs per start-up case (default 5; throughput uses min(N,5), decode min(N,5))
   --listeners LIST      load-section listener counts (default 100,500; max ${MAX_LISTENERS})
   --load-window S       seconds of steady state measured per load run (default 10)
+  --formats LIST        decode-section formats whose name contains one of these, comma-separated,
+                        case-insensitive (e.g. mp3,flac; default: all)
   --memory-seconds S    seconds of playback before reading memory (default 10)
   --json FILE           raw samples + machine info (default bench-results.json, gitignored)
   --help`;
@@ -22,6 +24,8 @@ export interface Options {
   listeners: number[];
   json: string;
   memorySeconds: number;
+  /** Decode-section filter: lower-case substrings of format names; empty = every format. */
+  formats: string[];
   loadWindowSeconds: number;
   help: boolean;
 }
@@ -37,6 +41,7 @@ export function parseArgs(argv: readonly string[], cwd: string, defaultJson: str
     listeners: [100, 500],
     json: defaultJson,
     memorySeconds: 10,
+    formats: [],
     loadWindowSeconds: 10,
     help: false,
   };
@@ -62,6 +67,7 @@ export function parseArgs(argv: readonly string[], cwd: string, defaultJson: str
     } else if (flag === '--runs') options.runs = positive(need(), 1000);
     else if (flag === '--listeners') options.listeners = need().split(',').map((count) => positive(count, MAX_LISTENERS));
     else if (flag === '--json') options.json = path.resolve(cwd, need());
+    else if (flag === '--formats') options.formats = need().split(',').map((name) => name.trim().toLowerCase()).filter((name) => name !== '');
     else if (flag === '--memory-seconds') options.memorySeconds = positive(need(), 3600);
     else if (flag === '--load-window') options.loadWindowSeconds = positive(need(), 600);
     else if (flag === '--help' || flag === '-h') options.help = true;

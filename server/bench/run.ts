@@ -351,12 +351,14 @@ async function throughputSection(browser: Browser, media: BenchMedia, runs: numb
 // ---------------------------------------------------------------------------------------------
 // Decode CPU per minute of audio, per format: our streaming decoder vs one-shot decodeAudioData
 
-async function decodeSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
+async function decodeSection(browser: Browser, media: BenchMedia, runs: number, formats: readonly string[]): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('decode', { AUDIO_DIR: media.dir });
   const browserPid = browser.process()!.pid!;
   const raw: Record<string, Record<'ours' | 'native', { cpuMs: number; wallMs: number; seconds: number; firstPcmMs: number; maxHeldBytes: number }[]>> = {};
   try {
-    for (const entry of media.decode) {
+    const chosen = media.decode.filter((entry) => formats.length === 0 || formats.some((name) => entry.format.toLowerCase().includes(name)));
+    if (chosen.length === 0) throw new Error(`--formats ${formats.join(',')} matches none of: ${media.decode.map((entry) => entry.format).join(', ')}`);
+    for (const entry of chosen) {
       raw[entry.format] = { ours: [], native: [] };
       for (let run = 0; run < runs && server.alive; run++) {
         for (const mode of ['ours', 'native'] as const) {
@@ -606,7 +608,7 @@ async function main(): Promise<void> {
     const runs = options.runs;
     if (options.only.has('startup')) sections.push({ name: 'startup', ...(await startupSection(browser!, media, runs)) });
     if (options.only.has('throughput')) sections.push({ name: 'throughput', ...(await throughputSection(browser!, media, Math.min(runs, 5))) });
-    if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 5))) });
+    if (options.only.has('decode')) sections.push({ name: 'decode', ...(await decodeSection(browser!, media, Math.min(runs, 5), options.formats)) });
     if (options.only.has('memory')) sections.push({ name: 'memory', ...(await memorySection(browser!, media, Math.min(runs, 3), options.memorySeconds)) });
   } finally {
     await browser?.close();

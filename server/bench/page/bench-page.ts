@@ -274,14 +274,14 @@ async function loadForDecode(options: { src: string }): Promise<number> {
 }
 
 /** One decode of the loaded file: ours (StreamDecoder fed 64 KiB pushes) or one-shot decodeAudioData. */
-async function decode(options: { mode: 'native' | 'ours'; mimeType: string }): Promise<{ seconds: number; wallMs: number; firstPcmMs?: number; maxHeldBytes?: number }> {
+async function decode(options: { mode: 'native' | 'ours'; mimeType: string; decoder?: 'auto' | 'webcodecs' | 'segments' }): Promise<{ seconds: number; wallMs: number; firstPcmMs?: number; maxHeldBytes?: number }> {
   if (!decodeBytes) throw new Error('loadForDecode() first');
   const bytes = new Uint8Array(decodeBytes);
   if (options.mode === 'native') {
     const result = await measureOneShotDecode(bytes, context.sampleRate);
     return { seconds: result.audioSeconds, wallMs: result.wallMs };
   }
-  const result = await measureStreamingDecode(bytes, options.mimeType);
+  const result = await measureStreamingDecode(bytes, options.mimeType, 65536, true, options.decoder ?? 'auto');
   return { seconds: result.audioSeconds, wallMs: result.wallMs, firstPcmMs: result.firstPcmMs, maxHeldBytes: result.maxHeldBytes };
 }
 
