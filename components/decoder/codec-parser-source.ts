@@ -1,6 +1,7 @@
 /**
- * Frames of MP3, AAC/ADTS, FLAC and Ogg (Opus, Vorbis) via codec-parser (eshaz, LGPL-3.0), which
- * parses progressively from any chunking and resynchronises on damage by itself. This adapter adds
+ * Frames of MP3 and AAC/ADTS (our MpegFramer, codec-parser's rules) and Ogg (Opus, Vorbis) via
+ * codec-parser (eshaz, LGPL-3.0), which parses progressively from any chunking and resynchronises
+ * on damage by itself. This adapter adds
  * what it lacks: the info frame (Xing/LAME/VBRI) and its trim, WebCodecs decoder configs,
  * file offsets of frames, and a count of the bytes it skipped.
  */
@@ -30,7 +31,7 @@ interface ParserPosition {
 export class CodecParserSource implements FrameSource {
   readonly #sink: FrameSink;
   readonly #format: ContainerFormat;
-  /** MP3: our own framer (same frames, a tenth of the cost); the rest: codec-parser. */
+  /** MP3 and ADTS: our own framer (same frames, a tenth of the cost); the rest: codec-parser. */
   readonly #parser: CodecParser | MpegFramer;
   #bytesIn = 0;
   /** End offset of the last frame emitted (or undefined before the first). */
@@ -64,7 +65,7 @@ export class CodecParserSource implements FrameSource {
     // The codec as soon as it is known: codec-parser's own `codec` reads "" again after flush(),
     // which is when a file of one audio page (a short sound) yields it.
     this.#parser =
-      format === 'mpeg' ? new MpegFramer() : new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
+      format === 'mpeg' || format === 'adts' ? new MpegFramer(format === 'mpeg' ? 'mpeg' : 'aac') : new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
   }
 
   get bufferedBytes(): number {

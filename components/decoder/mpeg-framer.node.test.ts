@@ -1,4 +1,4 @@
-/** MpegFramer cuts the same frames as codec-parser (which it replaces for MP3), damage included. */
+/** MpegFramer cuts the same frames as codec-parser (which it replaces for MP3 and ADTS), damage included. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
@@ -69,5 +69,49 @@ describe('MpegFramer', () => {
       const reference = cuts(new CodecParser('audio/mpeg', { enableFrameCRC32: false }) as unknown as Parser, bytes, 4096);
       assert.deepEqual(cuts(new MpegFramer(), bytes, 4096), reference, `noise at ${at}`);
     }
+  });
+});
+
+describe('MpegFramer for AAC in ADTS', () => {
+  const reference = (bytes: Uint8Array, chunk: number) =>
+    cuts(new CodecParser('audio/aac', { enableFrameCRC32: false }) as unknown as Parser, bytes, chunk);
+
+  it('aac-adts.aac: the frames codec-parser cuts, at every chunking', () => {
+    const bytes = fixture('aac-adts.aac');
+    const expected = reference(bytes, bytes.length);
+    assert.ok(expected.length > 10);
+    for (const chunk of [bytes.length, 1, 7, 417, 4096]) assert.deepEqual(cuts(new MpegFramer('aac'), bytes, chunk), expected, `chunk ${chunk}`);
+  });
+
+  it('noise spliced in anywhere: the same frames and positions as codec-parser', () => {
+    const clean = fixture('aac-adts.aac');
+    for (let seed = 1; seed <= 12; seed++) {
+      const at = (seed * 7919) % clean.length;
+      const bytes = splice(clean, at, noise(200 + seed * 97, seed));
+      assert.deepEqual(cuts(new MpegFramer('aac'), bytes, 4096), reference(bytes, 4096), `noise at ${at}`);
+    }
+  });
+
+  it('reads the header fields: rate, channels, CRC header length, raw data blocks', () => {
+    // 44.1 kHz stereo LC, no CRC, 20-byte frame, one raw data block; then the same with CRC
+    // (9-byte header), mono 8 kHz and 3 raw data blocks.
+    const frame = (bytes: number[], length: number) => {
+      const out = new Uint8Array(length);
+      out.set(bytes);
+      out[3] = (out[3]! & ~0x03) | ((length >> 11) & 0x03);
+      out[4] = (length >> 3) & 0xff;
+      out[5] = ((length & 0x07) << 5) | (out[5]! & 0x1f);
+      return out;
+    };
+    const a = frame([0xff, 0xf1, 0x50, 0x80, 0, 0x1f, 0xfc], 20);
+    const b = frame([0xff, 0xf0, 0x6c, 0x40, 0, 0x1f, 0xff], 30);
+    const bytes = new Uint8Array([...a, ...b, ...a]);
+    const framer = new MpegFramer('aac');
+    const got = [...framer.parseChunk(bytes), ...framer.flush()].map((f) => [f.data.length, f.samples, f.header.sampleRate, f.header.channels]);
+    assert.deepEqual(got, [
+      [20, 1024, 44100, 2],
+      [30, 4096, 8000, 1],
+      [20, 1024, 44100, 2],
+    ]);
   });
 });
