@@ -413,6 +413,12 @@ export class StreamDecoder {
         const minFrames = leading ? 1 : (this.#segmentPlan?.minFrames ?? 1);
         const limit = Math.max(Math.min(this.#batch, leading ? this.#leadBatch : this.#maxBatch), minFrames);
         const busy = backend.decodingSegment === true;
+        // The gather rule below, decided without walking (and putting back) the whole queue on
+        // every push while a segment decodes: all that is queued is below the horizon (frames
+        // are in timeline order) and still fits in one segment.
+        const available = this.#queue.length - this.#queueHead;
+        const lastQueued = this.#queue[this.#queue.length - 1];
+        if (this.#segmentPlan && !leading && busy && !this.#ended && available < limit && lastQueued && lastQueued.timelineStart < (this.#horizonFrames ?? Infinity)) break;
         let atHorizon = false;
         let samples = 0;
         while (batch.length < limit && this.#queueHead < this.#queue.length) {
@@ -493,11 +499,14 @@ export class StreamDecoder {
       if (length === uncertain.firstFrameSamples + uncertain.samples) this.#trimmer!.addSkip(uncertain.samples);
     }
     this.#outputCredit += length;
-    while (this.#inFlight.length > 0 && this.#outputCredit >= this.#inFlight[0]!.samples) {
-      const done = this.#inFlight.shift()!;
-      this.#outputCredit -= done.samples;
-      this.#inFlightBytes -= done.data.length;
+    // One splice for all the frames this output completes (a segment completes hundreds).
+    let done = 0;
+    while (done < this.#inFlight.length && this.#outputCredit >= this.#inFlight[done]!.samples) {
+      const frame = this.#inFlight[done++]!;
+      this.#outputCredit -= frame.samples;
+      this.#inFlightBytes -= frame.data.length;
     }
+    if (done > 0) this.#inFlight.splice(0, done);
     const block = this.#trimmer!.place(pcm.channels, pcm.sampleRate);
     if (block && pcm.ownsBuffers) block.ownsBuffers = true;
     if (block) this.#options.onPcm(block);
