@@ -32,6 +32,8 @@ export interface Config {
   deferStartIdleMs: number;
   /** A stream the client paused (flow control) and did not resume by then is closed with IDLE_TIMEOUT. */
   pausedIdleMs: number;
+  /** A completed stream whose client has not closed it by then is closed by the server. */
+  completeLingerMs: number;
   /** Longest wait for the first local ICE candidate before answering. */
   gatherTimeoutMs: number;
   /** How long a `disconnected` peer may stay so before it is closed. */
@@ -103,6 +105,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     channelOpenTimeoutMs: integer(env, 'CHANNEL_OPEN_TIMEOUT_MS', 15_000, 100, 600_000),
     deferStartIdleMs: integer(env, 'DEFER_START_IDLE_MS', 60_000, 100, 3_600_000),
     pausedIdleMs: integer(env, 'PAUSED_IDLE_MS', 120_000, 100, 86_400_000),
+    completeLingerMs: integer(env, 'COMPLETE_LINGER_MS', 30_000, 100, 600_000),
     gatherTimeoutMs: integer(env, 'GATHER_TIMEOUT_MS', 1000, 10, 30_000),
     disconnectGraceMs: integer(env, 'DISCONNECT_GRACE_MS', 3000, 0, 60_000),
     jsonLimitBytes: integer(env, 'JSON_LIMIT_BYTES', 96 * 1024, 1024, 10 * 1024 * 1024),

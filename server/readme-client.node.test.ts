@@ -1053,15 +1053,6 @@ describe('README client: the DataChannel stream', { timeout: 600_000 }, () => {
     await noActivePeers(srv.url());
   });
 
-  test('the server closes a completed connection the client leaves open', async () => {
-    await listen({ src: 'small.mp3' }, async (listener) => {
-      await listener.open(srv.url());
-      await listener.untilEnded();
-      listener.assertComplete(file('small.mp3'));
-      await until('the server closes the channel after complete', () => listener.channelClosed);
-    });
-  });
-
   test('FILE_CHANGED: a file that shrinks after the offer', async () => {
     await listen({ src: 'shrink.mp3', deferStart: true }, async (listener) => {
       await listener.open(srv.url());
@@ -1077,7 +1068,17 @@ describe('README client: the DataChannel stream', { timeout: 600_000 }, () => {
 });
 
 describe('README client: idle timeouts', { timeout: 300_000 }, () => {
-  const srv = withServer({ PACE_CHUNKS_PER_SECOND: '0', DEFER_START_IDLE_MS: '1000', PAUSED_IDLE_MS: '1000', CHANNEL_OPEN_TIMEOUT_MS: '1500' });
+  const srv = withServer({ PACE_CHUNKS_PER_SECOND: '0', DEFER_START_IDLE_MS: '1000', PAUSED_IDLE_MS: '1000', CHANNEL_OPEN_TIMEOUT_MS: '1500', COMPLETE_LINGER_MS: '1500' });
+
+  test('COMPLETE_LINGER_MS: the server closes a completed connection the client leaves open', async () => {
+    await listen({ src: 'small.mp3' }, async (listener) => {
+      await listener.open(srv.url());
+      await listener.untilEnded();
+      listener.assertComplete(file('small.mp3'));
+      await until('the server closes the channel after complete', () => listener.channelClosed);
+    });
+  });
+
 
   test('CHANNEL_OPEN_TIMEOUT_MS: a peer whose channel never opens is closed (closeReasons.open-timeout)', async () => {
     const before = (await health(srv.url())).closeReasons as JsonObject;

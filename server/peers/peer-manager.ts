@@ -74,7 +74,7 @@ export class PeerManager {
         disconnectGraceMs: config.disconnectGraceMs,
         deferStartIdleMs: config.deferStartIdleMs,
         pausedIdleMs: config.pausedIdleMs,
-        completeLingerMs: 5000,
+        completeLingerMs: config.completeLingerMs,
       },
       duration: () => knownDuration ?? library.cachedDuration(file),
       ...(faults ? { faults } : {}),
