@@ -8,6 +8,9 @@
  * then the audio packets on fresh pages, each page's granule position being the PCM position
  * at the end of the last packet completed on it, the last page marked "end of stream".
  */
+import { OGG_CAPTURE as CAPTURE, oggCrc } from './ogg-crc.js';
+
+export { oggCrc };
 
 /** The three Vorbis headers, as WebCodecs' description carries them (Xiph lacing). */
 export interface VorbisHeaders {
@@ -150,40 +153,3 @@ function writePages(pages: PageSpec[]): Uint8Array {
   return out;
 }
 
-const CAPTURE = new Uint8Array([0x4f, 0x67, 0x67, 0x53]); // "OggS"
-
-/**
- * The Ogg page checksum (RFC 3533 §6; Xiph framing spec): CRC-32 with generator polynomial
- * 0x04c11db7, initial value 0, no bit reflection, no final xor — not zlib's CRC-32 (reflected,
- * inverted), which shares only the polynomial. A page whose checksum is wrong is dropped.
- */
-export function oggCrc(bytes: Uint8Array): number {
-  // Slice-by-4 (four bytes per step through four derived tables): the plain byte-at-a-time loop
-  // was ~9 ns a byte, a tenth of a Vorbis stream's whole re-mux and decode cost on the main thread.
-  let crc = 0;
-  let i = 0;
-  const [t0, t1, t2, t3] = CRC_TABLES;
-  for (const end = bytes.length - 3; i < end; i += 4) {
-    crc ^= (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    crc = t3[crc >>> 24]! ^ t2[(crc >>> 16) & 0xff]! ^ t1[(crc >>> 8) & 0xff]! ^ t0[crc & 0xff]!;
-  }
-  for (; i < bytes.length; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ bytes[i]!) & 0xff]!;
-  return crc >>> 0;
-}
-
-/** CRC_TABLES[0] is the byte-at-a-time table; [k][b] is the CRC of byte b followed by k zero bytes. */
-const CRC_TABLES = (() => {
-  const tables = Array.from({ length: 4 }, () => new Int32Array(256));
-  for (let i = 0; i < 256; i++) {
-    let r = i << 24;
-    for (let bit = 0; bit < 8; bit++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
-    tables[0]![i] = r;
-  }
-  for (let k = 1; k < 4; k++) {
-    for (let i = 0; i < 256; i++) {
-      const previous = tables[k - 1]![i]!;
-      tables[k]![i] = (previous << 8) ^ tables[0]![(previous >>> 24) & 0xff]!;
-    }
-  }
-  return tables as [Int32Array, Int32Array, Int32Array, Int32Array];
-})();
