@@ -165,14 +165,14 @@ export class OggSource implements FrameSource {
     }
   }
 
-  /** Moves to the next capture pattern from `from` on (or near the end: it may be cut). */
+  /** Moves to the next capture pattern from `from` on, or to an "O" at the very end (a cut one). */
   #resync(from: number): void {
     const b = this.#bytes;
     let next = b.indexOf(OGG_CAPTURE[0]!, from);
     while (next >= 0 && next + 4 <= b.length && !(b[next + 1] === 0x67 && b[next + 2] === 0x67 && b[next + 3] === 0x53)) {
       next = b.indexOf(OGG_CAPTURE[0]!, next + 1);
     }
-    this.#at = next >= 0 ? next : Math.max(from, b.length - 3);
+    this.#at = next >= 0 ? next : b.length;
   }
 
   /** One page, header at `at`; `end` is where its bytes end (short of its length if truncated). */
