@@ -8,6 +8,7 @@ import CodecParser from 'codec-parser';
 import type { CodecFrame, MimeType, OggPage, OpusHeader, VorbisHeader } from 'codec-parser';
 import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
+import { AdtsFramer, type AdtsFrame } from './adts-framer.js';
 import { concatBytes } from './byte-queue.js';
 import { MpegFramer, type MpegFrame } from './mpeg-framer.js';
 import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
@@ -19,8 +20,8 @@ const PARSER_MIME: Partial<Record<ContainerFormat, MimeType>> = {
   ogg: 'audio/ogg',
 };
 
-/** A codec frame as either parser yields it. */
-type Frame = CodecFrame | MpegFrame;
+/** A codec frame as any of the parsers yields it. */
+type Frame = CodecFrame | MpegFrame | AdtsFrame;
 
 /** codec-parser keeps its file position private; it is the end of the frame just yielded. */
 interface ParserPosition {
@@ -30,8 +31,8 @@ interface ParserPosition {
 export class CodecParserSource implements FrameSource {
   readonly #sink: FrameSink;
   readonly #format: ContainerFormat;
-  /** MP3: our own framer (same frames, a tenth of the cost); the rest: codec-parser. */
-  readonly #parser: CodecParser | MpegFramer;
+  /** MP3 and ADTS: our own framers (same frames, a fraction of the cost); the rest: codec-parser. */
+  readonly #parser: CodecParser | MpegFramer | AdtsFramer;
   #bytesIn = 0;
   /** End offset of the last frame emitted (or undefined before the first). */
   #lastEnd: number | undefined;
@@ -64,7 +65,11 @@ export class CodecParserSource implements FrameSource {
     // The codec as soon as it is known: codec-parser's own `codec` reads "" again after flush(),
     // which is when a file of one audio page (a short sound) yields it.
     this.#parser =
-      format === 'mpeg' ? new MpegFramer() : new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
+      format === 'mpeg'
+        ? new MpegFramer()
+        : format === 'adts'
+          ? new AdtsFramer()
+          : new CodecParser(mime, { enableFrameCRC32: false, onCodec: (codec) => (this.#codec = codec) });
   }
 
   get bufferedBytes(): number {
