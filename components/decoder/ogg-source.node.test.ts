@@ -187,6 +187,78 @@ describe('OggSource: damage', () => {
   });
 });
 
+/** One Ogg page (all packets whole, each under 255 × 255 bytes), its CRC filled in. */
+function oggPage(serial: number, sequence: number, flags: number, granule: number, packets: Uint8Array[]): Uint8Array {
+  const lacing = packets.flatMap((p) => [...Array<number>(Math.floor(p.length / 255)).fill(255), p.length % 255]);
+  const body = packets.reduce((n, p) => n + p.length, 0);
+  const out = new Uint8Array(27 + lacing.length + body);
+  const view = new DataView(out.buffer);
+  out.set([0x4f, 0x67, 0x67, 0x53]);
+  out[5] = flags;
+  view.setBigInt64(6, BigInt(granule), true);
+  view.setUint32(14, serial, true);
+  view.setUint32(18, sequence, true);
+  out[26] = lacing.length;
+  out.set(lacing, 27);
+  let at = 27 + lacing.length;
+  for (const p of packets) out.set(p, at), (at += p.length);
+  view.setUint32(22, oggCrc(out), true);
+  return out;
+}
+const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const join = (parts: Uint8Array[]) => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) out.set(p, at), (at += p.length);
+  return out;
+};
+
+describe('OggSource: multiplexed streams', () => {
+  const opus = fixture('ogg-opus.opus');
+  const alone = parse(ours, opus, opus.length);
+  const starts = pageStarts(opus);
+  const pages = starts.map((at, i) => opus.subarray(at, starts[i + 1] ?? opus.length));
+
+  it('a Skeleton and a video stream around the Opus one: the Opus frames, as alone, nothing skipped', () => {
+    const skeleton = (seq: number, flags: number, packet: Uint8Array) => oggPage(0x5ce1, seq, flags, 0, [packet]);
+    const video = (seq: number, flags: number, packet: Uint8Array) => oggPage(0x71de0, seq, flags, seq * 100, [packet]);
+    // All first pages come first (RFC 3533 §4): Skeleton's, the audio's, the video's; then the
+    // streams' other pages interleaved.
+    const muxed: Uint8Array[] = [skeleton(0, 0x02, join([ascii('fishead\0'), new Uint8Array(56)])), pages[0]!, video(0, 0x02, join([ascii('\x80theora'), new Uint8Array(34)]))];
+    muxed.push(skeleton(1, 0, join([ascii('fisbone\0'), new Uint8Array(44)])), skeleton(2, 0x04, new Uint8Array(0)));
+    pages.slice(1).forEach((page, i) => {
+      muxed.push(page);
+      if (i % 3 === 0) muxed.push(video(i + 1, 0, new Uint8Array(700).fill(i & 0xff)));
+    });
+    const bytes = join(muxed);
+    for (const chunk of [bytes.length, 997]) {
+      const run = parse(ours, bytes, chunk);
+      assert.deepEqual(run.unsupported, []);
+      assert.deepEqual(run.skipped, []);
+      assert.deepEqual(run.totals, alone.totals);
+      assert.deepEqual(run.track, alone.track);
+      assert.deepEqual(run.frames.map((f) => f.data), alone.frames.map((f) => f.data));
+      assert.deepEqual(run.frames.map((f) => f.samples), alone.frames.map((f) => f.samples));
+    }
+  });
+
+  it('streams we cannot play only (video): refused, named, on the first page that is no stream start', () => {
+    const bytes = join([oggPage(9, 0, 0x02, 0, [join([ascii('\x80theora'), new Uint8Array(34)])]), oggPage(9, 1, 0, 0, [new Uint8Array(500)])]);
+    const run = parse(ours, bytes, 100);
+    assert.deepEqual(run.unsupported, ['Ogg theora is not supported']);
+    assert.equal(run.frames.length, 0);
+  });
+
+  it('an OpusHead that is too short, or a mapping family 0 with 3 channels: refused as invalid', () => {
+    const head = opus.subarray(starts[0]! + 28, starts[1]!);
+    const short = oggPage(1, 0, 0x02, 0, [head.subarray(0, 12)]);
+    assert.match(parse(ours, short, 1 << 20).unsupported[0] ?? '', /invalid OpusHead/);
+    const three = head.slice();
+    three[9] = 3;
+    assert.match(parse(ours, oggPage(1, 0, 0x02, 0, [three]), 1 << 20).unsupported[0] ?? '', /invalid OpusHead/);
+  });
+});
+
 describe('vorbisModes', () => {
   it('reads the two modes (short, long) of libvorbis setup headers', () => {
     const setup = parse(ours, fixture('ogg-vorbis.ogg'), 1 << 20).track!;
