@@ -1,9 +1,9 @@
 /**
- * Frames of MP3 and AAC/ADTS (our MpegFramer, codec-parser's rules) and Ogg (Opus, Vorbis) via
- * codec-parser (eshaz, LGPL-3.0), which parses progressively from any chunking and resynchronises
- * on damage by itself. This adapter adds
- * what it lacks: the info frame (Xing/LAME/VBRI) and its trim, WebCodecs decoder configs,
- * file offsets of frames, and a count of the bytes it skipped.
+ * Frames of MP3 and AAC/ADTS, cut by our MpegFramer with the API and rules of codec-parser
+ * (eshaz, LGPL-3.0), which it replaced; FLAC and Ogg through codec-parser itself are kept only as
+ * the reference the tests hold flac-source.ts and ogg-source.ts to (createFrameSource never builds
+ * them). This adapter adds what a framer lacks: the info frame (Xing/LAME/VBRI) and its trim,
+ * WebCodecs decoder configs, file offsets of frames, and a count of the bytes it skipped.
  */
 import CodecParser from 'codec-parser';
 import type { CodecFrame, MimeType, OggPage, OpusHeader, VorbisHeader } from 'codec-parser';

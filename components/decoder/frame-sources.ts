@@ -4,6 +4,7 @@ import { FlacSource } from './flac-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
 import { Mp4Source } from './mp4-source.js';
+import { OggSource } from './ogg-source.js';
 import { WavSource } from './wav-source.js';
 import { WebmSource } from './webm-source.js';
 
@@ -17,6 +18,8 @@ export function createFrameSource(format: ContainerFormat, sink: FrameSink): Fra
       return new WebmSource(sink);
     case 'flac':
       return new FlacSource(sink);
+    case 'ogg':
+      return new OggSource(sink);
     default:
       return new CodecParserSource(format, sink);
   }

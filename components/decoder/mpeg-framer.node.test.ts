@@ -72,26 +72,7 @@ describe('MpegFramer', () => {
   });
 });
 
-describe('MpegFramer for AAC in ADTS', () => {
-  const reference = (bytes: Uint8Array, chunk: number) =>
-    cuts(new CodecParser('audio/aac', { enableFrameCRC32: false }) as unknown as Parser, bytes, chunk);
-
-  it('aac-adts.aac: the frames codec-parser cuts, at every chunking', () => {
-    const bytes = fixture('aac-adts.aac');
-    const expected = reference(bytes, bytes.length);
-    assert.ok(expected.length > 10);
-    for (const chunk of [bytes.length, 1, 7, 417, 4096]) assert.deepEqual(cuts(new MpegFramer('aac'), bytes, chunk), expected, `chunk ${chunk}`);
-  });
-
-  it('noise spliced in anywhere: the same frames and positions as codec-parser', () => {
-    const clean = fixture('aac-adts.aac');
-    for (let seed = 1; seed <= 12; seed++) {
-      const at = (seed * 7919) % clean.length;
-      const bytes = splice(clean, at, noise(200 + seed * 97, seed));
-      assert.deepEqual(cuts(new MpegFramer('aac'), bytes, 4096), reference(bytes, 4096), `noise at ${at}`);
-    }
-  });
-
+describe('MpegFramer for AAC in ADTS (against codec-parser: mpeg-framer-adts.node.test.ts)', () => {
   it('reads the header fields: rate, channels, CRC header length, raw data blocks', () => {
     // 44.1 kHz stereo LC, no CRC, 20-byte frame, one raw data block; then the same with CRC
     // (9-byte header), mono 8 kHz and 3 raw data blocks.

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CodecParserSource } from './codec-parser-source.js';
 import type { EncodedFrame, TrackInfo } from './frame-source.js';
+import { OggSource } from './ogg-source.js';
 import { oggCrc, oggVorbisFile, readVorbisHeaders, type VorbisHeaders } from './ogg-vorbis-segment.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
@@ -68,7 +68,7 @@ function parseOgg(bytes: Uint8Array): { track: TrackInfo; frames: EncodedFrame[]
   const frames: EncodedFrame[] = [];
   const totals: number[] = [];
   let track: TrackInfo | undefined;
-  const source = new CodecParserSource('ogg', {
+  const source = new OggSource({
     track: (t) => (track = t),
     frame: (f) => frames.push({ ...f, data: f.data.slice() }),
     totalFrames: (n) => totals.push(n),
@@ -103,7 +103,7 @@ describe('oggCrc', () => {
 });
 
 describe('readVorbisHeaders', () => {
-  it('splits the description codec-parser-source builds into identification and setup', () => {
+  it('splits the description the Ogg reader builds into identification and setup', () => {
     const { track } = parseOgg(fixture('ogg-vorbis.ogg'));
     const headers = headersOf(track);
     assert.equal(headers.identification.length, 30);

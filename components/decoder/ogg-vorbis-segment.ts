@@ -8,6 +8,9 @@
  * then the audio packets on fresh pages, each page's granule position being the PCM position
  * at the end of the last packet completed on it, the last page marked "end of stream".
  */
+import { OGG_CAPTURE as CAPTURE, oggCrc } from './ogg-crc.js';
+
+export { oggCrc };
 
 /** The three Vorbis headers, as WebCodecs' description carries them (Xiph lacing). */
 export interface VorbisHeaders {
@@ -50,140 +53,95 @@ const EMPTY_COMMENTS = new Uint8Array([3, 0x76, 0x6f, 0x72, 0x62, 0x69, 0x73, 0,
 
 const SERIAL = 0x52544341; // any constant: one logical stream per file
 
-/**
- * An Ogg Vorbis file of `packets`, whose decoded lengths are `samples` (0 for the first: a
- * Vorbis decoder returns nothing for the first packet it sees, it only primes the overlap).
- * Granule positions are the running sum of `samples`, so a demuxer trims nothing at either end.
- */
-export function oggVorbisFile(headers: VorbisHeaders, packets: readonly Uint8Array[], samples: readonly number[]): Uint8Array {
-  const pages: PageSpec[] = [];
-  const headerPages = paginate([headers.identification], [0], 0);
-  headerPages[0]!.flags |= FLAG_BOS;
-  pages.push(...headerPages, ...paginate([EMPTY_COMMENTS, headers.setup], [0, 0], 1));
-  const granules: number[] = [];
-  let position = 0;
-  for (const n of samples) granules.push((position += n));
-  // The first packet alone on the first audio page (granule 0). FFmpeg's Ogg demuxer (Chromium's
-  // decodeAudioData) dates the first page's packets back from its granule with durations of its
-  // own, which count the first packet too (as (previous + current block) / 4 even though it
-  // returns nothing); on a page that is also the last, that surplus became an end trim of as
-  // many samples. Alone, the first packet only starts the stream at a negative time, where it
-  // returns nothing anyway, and the last page is dated from the granule before it.
-  pages.push(...paginate(packets.slice(0, 1), granules.slice(0, 1), pages.length));
-  pages.push(...paginate(packets.slice(1), granules.slice(1), pages.length));
-  pages[pages.length - 1]!.flags |= FLAG_EOS;
-  return writePages(pages);
-}
-
 const FLAG_CONTINUED = 0x01;
 const FLAG_BOS = 0x02;
 const FLAG_EOS = 0x04;
 const MAX_LACING = 255;
 const HEADER_BYTES = 27;
 
-interface PageSpec {
-  flags: number;
-  /** -1: no packet ends on this page. */
-  granule: number;
-  sequence: number;
-  lacing: number[];
-  /** Body parts, in order. */
-  body: Uint8Array[];
-}
-
-/** Packs packets onto pages, starting a fresh page; at most 255 lacing values per page. */
-function paginate(packets: readonly Uint8Array[], granules: readonly number[], sequence: number): PageSpec[] {
-  const pages: PageSpec[] = [];
-  let page: PageSpec = { flags: 0, granule: -1, sequence, lacing: [], body: [] };
-  packets.forEach((packet, index) => {
-    // A packet of n bytes takes floor(n / 255) values of 255 and one final value below 255
-    // (0 when n is a multiple of 255): that final value is what marks its end.
-    let offset = 0;
-    for (;;) {
-      if (page.lacing.length === MAX_LACING) {
-        pages.push(page);
-        page = { flags: offset > 0 ? FLAG_CONTINUED : 0, granule: -1, sequence: sequence + pages.length, lacing: [], body: [] };
-      }
-      const room = MAX_LACING - page.lacing.length;
-      const left = packet.length - offset;
-      const full = Math.floor(left / 255);
-      if (full >= room) {
-        // The packet goes on past this page.
-        for (let i = 0; i < room; i++) page.lacing.push(255);
-        page.body.push(packet.subarray(offset, offset + room * 255));
-        offset += room * 255;
-        continue;
-      }
-      for (let i = 0; i < full; i++) page.lacing.push(255);
-      page.lacing.push(left % 255);
-      page.body.push(packet.subarray(offset));
-      page.granule = granules[index]!;
-      break;
-    }
-  });
-  if (page.lacing.length > 0) pages.push(page);
-  return pages;
-}
-
-function writePages(pages: PageSpec[]): Uint8Array {
+/**
+ * An Ogg Vorbis file of `packets`, whose decoded lengths are `samples` (0 for the first: a
+ * Vorbis decoder returns nothing for the first packet it sees, it only primes the overlap).
+ * Granule positions are the running sum of `samples`, so a demuxer trims nothing at either end.
+ */
+export function oggVorbisFile(headers: VorbisHeaders, packets: readonly Uint8Array[], samples: readonly number[]): Uint8Array {
+  // Four runs of packets, each starting on a fresh page: the identification header alone on the
+  // first page (marked "beginning of stream"); the comment and setup headers; the first audio
+  // packet alone (granule 0). FFmpeg's Ogg demuxer (Chromium's decodeAudioData) dates the first
+  // page's packets back from its granule with durations of its own, which count the first packet
+  // too (as (previous + current block) / 4 even though it returns nothing); on a page that is also
+  // the last, that surplus became an end trim of as many samples. Alone, the first packet only
+  // starts the stream at a negative time, where it returns nothing anyway, and the last page is
+  // dated from the granule before it. Then the other audio packets.
+  const all = [headers.identification, EMPTY_COMMENTS, headers.setup, ...packets];
+  const runs = ([[0, 1], [1, 3], [3, 4], [4, all.length]] as const).map(([from, to]) => [from, Math.min(to, all.length)] as const);
+  // Sizes first, so the file is one allocation: a run's pages hold 255 lacing values each but its last.
   let total = 0;
-  for (const page of pages) total += HEADER_BYTES + page.lacing.length + page.body.reduce((n, b) => n + b.length, 0);
+  for (const [from, to] of runs) {
+    let lacing = 0;
+    for (let i = from; i < to; i++) (lacing += Math.floor(all[i]!.length / MAX_LACING) + 1), (total += all[i]!.length);
+    total += lacing + HEADER_BYTES * Math.ceil(lacing / MAX_LACING);
+  }
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
+  let sequence = 0;
   let at = 0;
-  for (const page of pages) {
-    const start = at;
-    out.set(CAPTURE, at);
-    out[at + 4] = 0; // stream structure version
-    out[at + 5] = page.flags;
-    // Granule positions are 64-bit little-endian; -1 is all ones.
-    view.setBigInt64(at + 6, BigInt(page.granule), true);
-    view.setUint32(at + 14, SERIAL, true);
-    view.setUint32(at + 18, page.sequence, true);
-    view.setUint32(at + 22, 0, true); // CRC, computed below over the page with this field zero
-    out[at + 26] = page.lacing.length;
-    out.set(page.lacing, at + HEADER_BYTES);
-    at += HEADER_BYTES + page.lacing.length;
-    for (const part of page.body) out.set(part, at), (at += part.length);
-    view.setUint32(start + 22, oggCrc(out.subarray(start, at)), true);
+  let granule = 0;
+  for (const [from, to] of runs) {
+    if (from >= to) continue;
+    let lacingLeft = 0;
+    for (let i = from; i < to; i++) lacingLeft += Math.floor(all[i]!.length / MAX_LACING) + 1;
+    // The page being written: where it starts, where its next lacing value and body byte go.
+    let page = -1;
+    let lace = 0;
+    let laceEnd = 0;
+    let body = 0;
+    let pageGranule = -1;
+    const finish = () => {
+      if (page < 0) return;
+      view.setBigInt64(page + 6, BigInt(pageGranule), true);
+      view.setUint32(page + 22, oggCrc(out, page, body), true);
+      at = body;
+    };
+    const start = (continued: boolean) => {
+      finish();
+      page = at;
+      const count = Math.min(MAX_LACING, lacingLeft);
+      out.set(CAPTURE, page);
+      out[page + 5] = (continued ? FLAG_CONTINUED : 0) | (sequence === 0 ? FLAG_BOS : 0);
+      view.setUint32(page + 14, SERIAL, true);
+      view.setUint32(page + 18, sequence++, true);
+      out[page + 26] = count;
+      lace = page + HEADER_BYTES;
+      laceEnd = lace + count;
+      body = laceEnd;
+      pageGranule = -1;
+      lacingLeft -= count;
+    };
+    for (let i = from; i < to; i++) {
+      const packet = all[i]!;
+      if (i >= 3) granule += samples[i - 3]!;
+      let offset = 0;
+      // A packet of n bytes takes floor(n / 255) values of 255 and one below 255 (0 when n is a
+      // multiple of 255): that final value is what marks its end.
+      for (let values = Math.floor(packet.length / MAX_LACING) + 1; values > 0; ) {
+        if (lace === laceEnd) start(offset > 0);
+        const take = Math.min(values, laceEnd - lace);
+        const ends = take === values;
+        const bytes = ends ? packet.length - offset : take * MAX_LACING;
+        out.fill(MAX_LACING, lace, lace + take - (ends ? 1 : 0));
+        if (ends) out[lace + take - 1] = packet.length % MAX_LACING;
+        out.set(packet.subarray(offset, offset + bytes), body);
+        lace += take;
+        body += bytes;
+        offset += bytes;
+        values -= take;
+        if (ends) pageGranule = i >= 3 ? granule : 0;
+      }
+    }
+    if (to === all.length) out[page + 5]! |= FLAG_EOS;
+    finish();
   }
   return out;
 }
 
-const CAPTURE = new Uint8Array([0x4f, 0x67, 0x67, 0x53]); // "OggS"
-
-/**
- * The Ogg page checksum (RFC 3533 §6; Xiph framing spec): CRC-32 with generator polynomial
- * 0x04c11db7, initial value 0, no bit reflection, no final xor — not zlib's CRC-32 (reflected,
- * inverted), which shares only the polynomial. A page whose checksum is wrong is dropped.
- */
-export function oggCrc(bytes: Uint8Array): number {
-  // Slice-by-4 (four bytes per step through four derived tables): the plain byte-at-a-time loop
-  // was ~9 ns a byte, a tenth of a Vorbis stream's whole re-mux and decode cost on the main thread.
-  let crc = 0;
-  let i = 0;
-  const [t0, t1, t2, t3] = CRC_TABLES;
-  for (const end = bytes.length - 3; i < end; i += 4) {
-    crc ^= (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
-    crc = t3[crc >>> 24]! ^ t2[(crc >>> 16) & 0xff]! ^ t1[(crc >>> 8) & 0xff]! ^ t0[crc & 0xff]!;
-  }
-  for (; i < bytes.length; i++) crc = (crc << 8) ^ t0[((crc >>> 24) ^ bytes[i]!) & 0xff]!;
-  return crc >>> 0;
-}
-
-/** CRC_TABLES[0] is the byte-at-a-time table; [k][b] is the CRC of byte b followed by k zero bytes. */
-const CRC_TABLES = (() => {
-  const tables = Array.from({ length: 4 }, () => new Int32Array(256));
-  for (let i = 0; i < 256; i++) {
-    let r = i << 24;
-    for (let bit = 0; bit < 8; bit++) r = r & 0x80000000 ? (r << 1) ^ 0x04c11db7 : r << 1;
-    tables[0]![i] = r;
-  }
-  for (let k = 1; k < 4; k++) {
-    for (let i = 0; i < 256; i++) {
-      const previous = tables[k - 1]![i]!;
-      tables[k]![i] = (previous << 8) ^ tables[0]![(previous >>> 24) & 0xff]!;
-    }
-  }
-  return tables as [Int32Array, Int32Array, Int32Array, Int32Array];
-})();

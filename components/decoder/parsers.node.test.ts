@@ -7,6 +7,7 @@ import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { mpegTrim, readMpegInfoFrame } from './mpeg-gapless.js';
 import { Mp4Source } from './mp4-source.js';
+import { OggSource } from './ogg-source.js';
 import { pcmToPlanar, WavSource } from './wav-source.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
@@ -81,7 +82,7 @@ describe('MP3: Xing/Info/LAME', () => {
   });
 });
 
-describe('CodecParserSource', () => {
+describe('CodecParserSource (MP3, ADTS, FLAC) and OggSource', () => {
   it('CBR MP3: 116 audio frames after the info frame, plus one silent frame that flushes the filterbank', () => {
     const bytes = fixture('mp3-cbr128.mp3');
     const parsed = parse(codecParser('mpeg'), bytes, 4096);
@@ -130,11 +131,11 @@ describe('CodecParserSource', () => {
     const description = flac.track?.decoding.kind === 'webcodecs' ? (flac.track.decoding.config.description as Uint8Array) : undefined;
     assert.equal(description?.length, 42);
     assert.equal(String.fromCharCode(...description!.subarray(0, 4)), 'fLaC');
-    const opus = parse(codecParser('ogg'), fixture('ogg-opus.opus'), 999);
+    const opus = parse((sink) => new OggSource(sink), fixture('ogg-opus.opus'), 999);
     assert.equal(opus.track?.codec, 'opus');
     assert.deepEqual(opus.totals, [96000]);
     assert.equal(sum(opus.frames), 96000);
-    const vorbis = parse(codecParser('ogg'), fixture('ogg-vorbis.ogg'), 999);
+    const vorbis = parse((sink) => new OggSource(sink), fixture('ogg-vorbis.ogg'), 999);
     assert.equal(vorbis.track?.codec, 'vorbis');
     assert.deepEqual(vorbis.totals, [132300]);
     const laced = vorbis.track?.decoding.kind === 'webcodecs' ? (vorbis.track.decoding.config.description as Uint8Array) : undefined;

@@ -5,10 +5,10 @@
  */
 import { expect } from '@open-wc/testing';
 import type { PcmBlock } from '../pcm.js';
-import { CodecParserSource } from './codec-parser-source.js';
 import type { DecodedPcm } from './decode-backend.js';
 import { chunked, decodeChunks, fixture, joinFloat, manifest, type DecodeRun } from './decoder-test-support.js';
 import type { EncodedFrame, TrackInfo } from './frame-source.js';
+import { OggSource } from './ogg-source.js';
 import { SegmentBackend, segmentPlan } from './segment-backend.js';
 import { StreamDecoder } from './stream-decoder.js';
 
@@ -29,7 +29,7 @@ function expectIdentical(actual: Float32Array[], expected: Float32Array[]): void
 function parse(bytes: Uint8Array): { track: TrackInfo; frames: EncodedFrame[] } {
   const frames: EncodedFrame[] = [];
   let track: TrackInfo | undefined;
-  const source = new CodecParserSource('ogg', {
+  const source = new OggSource({
     track: (t) => (track = t),
     frame: (f) => frames.push({ ...f, data: f.data.slice() }),
     totalFrames: () => {},
