@@ -11,6 +11,7 @@ import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
 import { concatBytes } from './byte-queue.js';
 import { MpegFramer, type MpegFrame } from './mpeg-framer.js';
+import { xiphLace } from './ogg-source.js';
 import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
 
 const PARSER_MIME: Partial<Record<ContainerFormat, MimeType>> = {
@@ -375,19 +376,4 @@ function webCodecsName(codec: string, firstFrame: Uint8Array): string {
     default:
       return codec; // "flac", "opus", "vorbis"
   }
-}
-
-/** Xiph lacing of the three Vorbis headers: the description WebCodecs expects for "vorbis". */
-function xiphLace(packets: Uint8Array[]): Uint8Array {
-  const sizes: number[] = [packets.length - 1];
-  for (const packet of packets.slice(0, -1)) {
-    let n = packet.length;
-    for (; n >= 255; n -= 255) sizes.push(255);
-    sizes.push(n);
-  }
-  const out = new Uint8Array(sizes.length + packets.reduce((sum, p) => sum + p.length, 0));
-  out.set(sizes);
-  let at = sizes.length;
-  for (const packet of packets) out.set(packet, at), (at += packet.length);
-  return out;
 }

@@ -1,8 +1,9 @@
-/** MpegFramer cuts the same frames as codec-parser (which it replaces for MP3 and ADTS), damage included. */
+/** MpegFramer cuts the same frames as codec-parser (which it replaces for MP3 and AAC/ADTS), damage included. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import CodecParser from 'codec-parser';
+import { buildVariants, type VariantEntry } from '../test/encoder-variants.mjs';
 import { MpegFramer } from './mpeg-framer.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
@@ -10,6 +11,7 @@ const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new UR
 interface Cut {
   end: number;
   length: number;
+  bytes: string;
   samples: number;
   sampleRate: number;
   channels: number;
@@ -24,13 +26,16 @@ function cuts(parser: Parser, bytes: Uint8Array, chunk: number): Cut[] {
     for (const item of items) {
       const frame = item as { data: Uint8Array; samples: number; header: { sampleRate: number; channels: number } };
       const end = flushing ? -1 : (parser as unknown as { _currentReadPosition: number })._currentReadPosition;
-      out.push({ end, length: frame.data.length, samples: frame.samples, sampleRate: frame.header.sampleRate, channels: frame.header.channels });
+      const d = frame.data;
+      out.push({ end, length: d.length, bytes: `${d[0]},${d[7]},${d[d.length - 1]}`, samples: frame.samples, sampleRate: frame.header.sampleRate, channels: frame.header.channels });
     }
   };
   for (let at = 0; at < bytes.length; at += chunk) take(parser.parseChunk(bytes.subarray(at, at + chunk)), false);
   take(parser.flush(), true);
   return out;
 }
+
+const adtsReference = (bytes: Uint8Array, chunk = bytes.length) => cuts(new CodecParser('audio/aac', { enableFrameCRC32: false }) as unknown as Parser, bytes, chunk);
 
 function noise(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -72,7 +77,7 @@ describe('MpegFramer', () => {
   });
 });
 
-describe('MpegFramer for AAC in ADTS (against codec-parser: mpeg-framer-adts.node.test.ts)', () => {
+describe('MpegFramer for AAC in ADTS: header fields', () => {
   it('reads the header fields: rate, channels, CRC header length, raw data blocks', () => {
     // 44.1 kHz stereo LC, no CRC, 20-byte frame, one raw data block; then the same with CRC
     // (9-byte header), mono 8 kHz and 3 raw data blocks.
@@ -94,5 +99,61 @@ describe('MpegFramer for AAC in ADTS (against codec-parser: mpeg-framer-adts.nod
       [30, 4096, 8000, 1],
       [20, 1024, 44100, 2],
     ]);
+  });
+});
+
+const VARIANTS = ['aac-adts-mono-44k.aac', 'aac-adts-8k.aac', 'aac-adts-48k.aac', 'aac-adts-96k.aac', 'aac-adts-5.1.aac'];
+let variants: Map<string, VariantEntry>;
+let remove: () => Promise<void>;
+before(async () => {
+  const built = await buildVariants(VARIANTS);
+  variants = new Map(built.entries.map((entry) => [entry.name, entry]));
+  remove = built.remove;
+});
+after(() => remove?.());
+
+describe("MpegFramer('aac'): ADTS", () => {
+  for (const name of ['aac-adts.aac', ...VARIANTS]) {
+    it(`${name}: the frames codec-parser cuts, at every chunking`, () => {
+      const bytes = name === 'aac-adts.aac' ? fixture(name) : new Uint8Array(readFileSync(variants.get(name)!.file));
+      const expected = adtsReference(bytes);
+      assert.ok(expected.length > 10);
+      for (const chunk of [bytes.length, 1, 7, 417, 65536]) assert.deepEqual(cuts(new MpegFramer('aac'), bytes, chunk), expected, `chunk ${chunk}`);
+    });
+  }
+
+  it('noise spliced in anywhere: the same frames and positions as codec-parser', () => {
+    const clean = fixture('aac-adts.aac');
+    for (let seed = 1; seed <= 16; seed++) {
+      const at = (seed * 7919) % clean.length;
+      const bytes = splice(clean, at, noise(200 + seed * 97, seed));
+      for (const chunk of [4096, 333]) assert.deepEqual(cuts(new MpegFramer('aac'), bytes, chunk), adtsReference(bytes, chunk), `noise at ${at}, chunk ${chunk}`);
+    }
+  });
+
+  it('a truncated end: every whole frame, then the cut one as it is (codec-parser also dropped a whole last frame when 1-6 bytes of a header followed it)', () => {
+    const clean = fixture('aac-adts.aac');
+    const whole = cuts(new MpegFramer('aac'), clean, 4096);
+    for (let cut = 1; cut < 700; cut += 13) {
+      const truncated = clean.subarray(0, clean.length - cut);
+      const ours = cuts(new MpegFramer('aac'), truncated, 4096);
+      const last = ours.length - 1;
+      assert.deepEqual(ours.slice(0, last).map((f) => f.length), whole.slice(0, last).map((f) => f.length), `cut ${cut}`);
+      assert.ok(ours[last]!.length <= whole[last]!.length && ours[last]!.bytes.split(',')[0] === '255', `cut ${cut}: the last frame`);
+      const ended = ours.reduce((n, f) => n + f.length, 0);
+      assert.ok(truncated.length - ended < 7 && truncated.length - ended >= 0, `cut ${cut}: what is left over is less than a header`);
+      const theirs = adtsReference(truncated, 4096);
+      assert.deepEqual(theirs.map((f) => f.length), ours.slice(0, theirs.length).map((f) => f.length), `cut ${cut}: codec-parser's frames are ours`);
+    }
+  });
+
+  it('0xFF runs and false headers in the noise are skipped, the frames after them kept', () => {
+    const clean = fixture('aac-adts.aac');
+    const fake = new Uint8Array(600).fill(0xff);
+    fake.set([0xff, 0xf1, 0x50, 0x80, 0x02, 0x1f, 0xfc], 300); // a header whose frame is not followed by another
+    const bytes = splice(clean, 2000, fake);
+    const ours = cuts(new MpegFramer('aac'), bytes, 1000);
+    assert.deepEqual(ours, adtsReference(bytes, 1000));
+    assert.ok(ours.length >= adtsReference(clean).length - 1);
   });
 });
