@@ -4,9 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { buildVariants, type VariantEntry } from '../test/encoder-variants.mjs';
+import { describe, it } from 'node:test';
+import { useEncoderVariants } from '../test/variant-bytes.js';
 import { canBatch } from './decode-backend.js';
 import { sniffFormat } from './format-sniffer.js';
 import type { EncodedFrame, FrameSink, TrackInfo } from './frame-source.js';
@@ -21,16 +20,9 @@ const NAMES = [
   'm4a-alac.m4a', 'm4a-index-after-data.m4a', 'mp4-opus.mp4', 'ogg-flac.oga', 'wav-ms-adpcm.wav', 'aiff-s16.aiff', 'tiny-opus.opus', 'tiny-vorbis.ogg', 'chained-opus.opus', 'chained-vorbis-other-setup.ogg', 'webm-vorbis.webm', 'webm-opus.webm', 'webm-opus-live.webm',
 ];
 
-let variants: Map<string, VariantEntry>;
-let remove: () => Promise<void>;
-before(async () => {
-  const built = await buildVariants(NAMES);
-  variants = new Map(built.entries.map((entry) => [entry.name, entry]));
-  remove = built.remove;
-});
-after(() => remove?.());
+const variants = useEncoderVariants(NAMES);
 
-const bytesOf = (name: string): Uint8Array => new Uint8Array(readFileSync(variants.get(name)!.file));
+const { bytesOf } = variants;
 
 interface Parsed {
   track?: TrackInfo;
@@ -50,7 +42,7 @@ function parse(name: string, chunk = 997): Parsed {
     skipped: (n) => out.skipped.push(n),
     unsupported: (r) => out.unsupported.push(r),
   };
-  const sniffed = sniffFormat(bytes, variants.get(name)!.mimeType, true);
+  const sniffed = sniffFormat(bytes, variants.entry(name).mimeType, true);
   if (sniffed.kind !== 'format') return { ...out, unsupported: [sniffed.kind === 'unsupported' ? sniffed.reason : 'need-more'] };
   const body = bytes.subarray(sniffed.skip ?? 0);
   const source = createFrameSource(sniffed.format, sink);
@@ -177,7 +169,7 @@ describe('WAV G.711', () => {
       assert.equal(decoding.kind, 'pcm');
       if (decoding.kind !== 'pcm') return;
       const ours = pcmToPlanar(new Uint8Array(Buffer.concat(parsed.frames.map((f) => f.data))), 1, decoding.sampleFormat, decoding.bitsPerSample)[0]!;
-      const theirs = execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', variants.get(name)!.file, '-f', 's16le', '-'], { maxBuffer: 1 << 24 });
+      const theirs = execFileSync('ffmpeg', ['-nostdin', '-loglevel', 'error', '-i', variants.entry(name).file, '-f', 's16le', '-'], { maxBuffer: 1 << 24 });
       const expected = new Int16Array(theirs.buffer, theirs.byteOffset, theirs.length / 2);
       assert.equal(ours.length, expected.length);
       for (let i = 0; i < ours.length; i++) assert.equal(ours[i]! * 32768, expected[i], `sample ${i}`);

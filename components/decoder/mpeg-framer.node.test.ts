@@ -1,9 +1,9 @@
 /** MpegFramer cuts the same frames as codec-parser (which it replaces for MP3 and AAC/ADTS), damage included. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import CodecParser from 'codec-parser';
-import { buildVariants, type VariantEntry } from '../test/encoder-variants.mjs';
+import { useEncoderVariants } from '../test/variant-bytes.js';
 import { MpegFramer } from './mpeg-framer.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
@@ -103,19 +103,12 @@ describe('MpegFramer for AAC in ADTS: header fields', () => {
 });
 
 const VARIANTS = ['aac-adts-mono-44k.aac', 'aac-adts-8k.aac', 'aac-adts-48k.aac', 'aac-adts-96k.aac', 'aac-adts-5.1.aac'];
-let variants: Map<string, VariantEntry>;
-let remove: () => Promise<void>;
-before(async () => {
-  const built = await buildVariants(VARIANTS);
-  variants = new Map(built.entries.map((entry) => [entry.name, entry]));
-  remove = built.remove;
-});
-after(() => remove?.());
+const variants = useEncoderVariants(VARIANTS);
 
 describe("MpegFramer('aac'): ADTS", () => {
   for (const name of ['aac-adts.aac', ...VARIANTS]) {
     it(`${name}: the frames codec-parser cuts, at every chunking`, () => {
-      const bytes = name === 'aac-adts.aac' ? fixture(name) : new Uint8Array(readFileSync(variants.get(name)!.file));
+      const bytes = name === 'aac-adts.aac' ? fixture(name) : variants.bytesOf(name);
       const expected = adtsReference(bytes);
       assert.ok(expected.length > 10);
       for (const chunk of [bytes.length, 1, 7, 417, 65536]) assert.deepEqual(cuts(new MpegFramer('aac'), bytes, chunk), expected, `chunk ${chunk}`);

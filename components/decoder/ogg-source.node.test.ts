@@ -1,8 +1,8 @@
 /** The Ogg page reader (ogg-source.ts) against codec-parser (which it replaces for Ogg), on real encoder output, cut anywhere, and damaged. */
 import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
-import { after, before, describe, it } from 'node:test';
-import { buildVariants, type VariantEntry } from '../test/encoder-variants.mjs';
+import { describe, it } from 'node:test';
+import { useEncoderVariants } from '../test/variant-bytes.js';
 import { CodecParserSource } from './codec-parser-source.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { oggCrc } from './ogg-crc.js';
@@ -75,16 +75,9 @@ const VARIANTS = [
   'vorbis-picture-comment.ogg', 'tiny-opus.opus', 'tiny-vorbis.ogg', 'chained-opus.opus', 'chained-vorbis-other-setup.ogg', 'ogg-flac.oga',
 ];
 
-let variants: Map<string, VariantEntry>;
-let remove: () => Promise<void>;
-before(async () => {
-  const built = await buildVariants(VARIANTS);
-  variants = new Map(built.entries.map((entry) => [entry.name, entry]));
-  remove = built.remove;
-});
-after(() => remove?.());
+const variants = useEncoderVariants(VARIANTS);
 
-const bytesOf = (name: string): Uint8Array => (FIXTURES.includes(name) ? fixture(name) : new Uint8Array(readFileSync(variants.get(name)!.file)));
+const bytesOf = (name: string): Uint8Array => (FIXTURES.includes(name) ? fixture(name) : variants.bytesOf(name));
 
 describe('OggSource: the frames codec-parser gave, from any chunking', () => {
   for (const name of [...FIXTURES, ...VARIANTS]) {
