@@ -82,6 +82,15 @@ async function startWatchedServer(section: string, env: Record<string, string>):
   };
 }
 
+/**
+ * The server parses every track's duration when it starts (seconds of CPU on the bench library):
+ * let that finish (GET /api/tracks waits for it) so that no measured run shares the CPU with it.
+ */
+async function settleServer(server: ServerProcess): Promise<void> {
+  await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
+  await sleep(1000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start-up: first chunk, first audible (cold, small buffer, preload=metadata, warm), set-up breakdown
 
@@ -120,6 +129,7 @@ interface StartSample {
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const env = { AUDIO_DIR: media.dir };
   let server = await startWatchedServer('startup', env);
+  await settleServer(server);
   // The same server through another port: another origin for the page, as a signaling server on its own host is.
   const crossProxy = await startTimingProxy(server.url);
   const proxy = await startTimingProxy(server.url, [crossProxy.url]);
@@ -133,6 +143,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
         if (++restarts > MAX_SERVER_RESTARTS) break;
         log(`startup: restarting the crashed server (${restarts}/${MAX_SERVER_RESTARTS})`);
         server = await startWatchedServer('startup', env);
+        await settleServer(server);
         proxy.setUpstream(server.url);
         crossProxy.setUpstream(server.url);
       }
@@ -279,10 +290,7 @@ function udpCounters(): { InDatagrams: number; RcvbufErrors: number } {
 
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
-  // The server parses every track's duration when it starts (seconds of CPU on the bench library):
-  // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
-  await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
-  await sleep(1000);
+  await settleServer(server);
   const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number; browserCpuByKindMs: Record<string, number> }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;
