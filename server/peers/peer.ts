@@ -122,7 +122,6 @@ export class Peer {
    * during the negotiation: that is on the path of the answer itself.
    */
   private prepareFile(): void {
-    if (process.env.EXP_NO_PREPARE === '1') return;
     const { request, file } = this.options;
     const headBytes = firstMessageBytes({ chunkSize: this.chunkSize, deferStart: request.deferStart === true, preloadBytes: request.preloadBytes ?? 0 });
     this.prepared = prepareStreamFile(file.path, request.offset ?? 0, headBytes);
