@@ -233,7 +233,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const STEPS: [string, (t: Record<string, number>) => number][] = [
     ['play() → peer created (cold) or pre-connection start', (t) => step(t, 'peerCreated', 'playRequested')],
     ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
-    ['offer created → POST sent (local description set meanwhile)', (t) => step(t, 'offerSent', 'offerCreated')],
+    ['offer created → POST sent (the local description is set once the answer is in)', (t) => step(t, 'offerSent', 'offerCreated')],
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
     ['  of which: POST sent → request on the wire (Resource Timing `requestStart`)', (t) => step(t, 'http.requestStart', 'offerSent')],
     ['  of which: response start → answer parsed (`responseStart` → answerReceived)', (t) => step(t, 'answerReceived', 'http.responseStart')],
@@ -243,7 +243,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['  of which the peer process round trip (`peer`)', (t) => t['server.peer'] ?? Number.NaN],
     ['    of which wrtc negotiation in it (`negotiate`)', (t) => t['server.negotiate'] ?? Number.NaN],
     ['      of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
-    ['set remote description', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
+    ['set local + remote description (answerReceived → remoteDescriptionSet)', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
     ['ICE connectivity (→ iceConnected)', (t) => step(t, 'iceConnected', 'remoteDescriptionSet')],
     ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
     ['metadata message', (t) => step(t, 'metadata', 'channelOpen')],
@@ -265,7 +265,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['recipe', 'n', 'offer posted', 'first chunk'],
     ([
       ['before: client waits for ICE gathering "complete", then posts', recipes.gatherComplete],
-      ['after: offer posted right after setLocalDescription (StreamConnection)', recipes.immediate],
+      ['after: offer posted right after setLocalDescription (no gathering wait)', recipes.immediate],
     ] as const).map(([label, list]) => [
       label,
       String(list.length),
