@@ -33,7 +33,7 @@ import { STREAM_CHANNEL_LABEL, peerConfiguration, takeReadySparePeer, takeSpareP
 export type ConnectionMark =
   | 'peerCreated' // just before new RTCPeerConnection
   | 'offerCreated'
-  | 'offerSent' // POST starting (no gathering wait; without ICE servers the local description is set meanwhile)
+  | 'offerSent' // POST starting (no gathering wait; without ICE servers the local description is set once the answer is in)
   | 'answerReceived'
   | 'remoteDescriptionSet'
   | 'iceConnected'
@@ -330,10 +330,14 @@ export class StreamConnection {
     // Post at once: waiting for ICE gathering to complete costs ~130 ms in Chromium and gains
     // nothing when the server is directly reachable — its candidates in the answer are all ICE
     // needs, and it learns ours from our checks (peer-reflexive). Without ICE servers there is
-    // nothing to wait for at all, not even setLocalDescription (5–10 ms in Chromium): the offer's
-    // SDP is final once created, so it is posted while the local description is being set, and
-    // the answer is applied after both. Only candidates from configured STUN/TURN servers (a
-    // client that can reach the server only through a relay) are worth a short, bounded wait.
+    // nothing to wait for at all, not even setLocalDescription: the offer's SDP is final once
+    // created, so it is posted as it is, and the local description is set when the answer is in,
+    // queued right before the remote one. Why not meanwhile: setting it starts ICE (ports bound
+    // through the browser's network service, work on the WebRTC threads) in the very milliseconds
+    // the offer is on its way and the server answers, on the same CPUs; after the answer it costs
+    // ~1 ms of ICE (bench, 12–14 runs each, two rounds: answer 3–7 ms and first chunk ~4 ms
+    // earlier). Only candidates from configured STUN/TURN servers (a client that can reach the
+    // server only through a relay) are worth a short, bounded wait.
     let localSet: Promise<void> | undefined;
     let sdp = offer.sdp ?? '';
     if (iceServers.length > 0) {
@@ -345,7 +349,7 @@ export class StreamConnection {
       sdp = pc.localDescription?.sdp ?? sdp;
     }
     this.#mark('offerSent');
-    const answered = requestAnswer(
+    const result = await requestAnswer(
       server,
       {
         offer: { type: 'offer', sdp },
@@ -358,21 +362,18 @@ export class StreamConnection {
       },
       { timeoutMs: this.#options.signalingTimeoutMs ?? DEFAULT_SIGNALING_TIMEOUT_MS, signal: this.#signaling.signal },
     );
-    if (localSet === undefined) {
-      // After the fetch has been issued: setting the local description binds sockets through the
-      // same browser network service, and the offer need not queue behind that (on loopback the
-      // bench could not tell the two orders apart: requestStart 4.3 vs 4.8 ms after offerSent).
-      localSet = pc.setLocalDescription(offer);
-      localSet.catch(() => undefined); // awaited below, after the answer; no unhandled rejection meanwhile
-    }
-    const result = await answered;
     if (this.#torn) return;
     this.#mark('answerReceived');
     this.#serverTiming = result.serverTiming;
+    // Both queued at once (the peer connection runs them in order): the remote description
+    // follows the local one without a round trip through this thread.
+    localSet ??= pc.setLocalDescription(offer);
+    const remoteSet = pc.setRemoteDescription(result.answer);
+    remoteSet.catch(() => undefined); // awaited below, after the local one; no unhandled rejection meanwhile
     await localSet;
     if (this.#torn) return;
     try {
-      await pc.setRemoteDescription(result.answer);
+      await remoteSet;
     } catch (error) {
       if (this.#torn) return;
       throw new PlayerError('SIGNALING_BAD_RESPONSE', 'the server answered with a session description this browser rejects', { cause: error });

@@ -82,6 +82,15 @@ async function startWatchedServer(section: string, env: Record<string, string>):
   };
 }
 
+/**
+ * The server parses every track's duration when it starts (seconds of CPU on the bench library):
+ * let that finish (GET /api/tracks waits for it) so that no measured run shares the CPU with it.
+ */
+async function settleServer(server: ServerProcess): Promise<void> {
+  await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
+  await sleep(1000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Start-up: first chunk, first audible (cold, small buffer, preload=metadata, warm), set-up breakdown
 
@@ -120,6 +129,7 @@ interface StartSample {
 async function startupSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const env = { AUDIO_DIR: media.dir };
   let server = await startWatchedServer('startup', env);
+  await settleServer(server);
   // The same server through another port: another origin for the page, as a signaling server on its own host is.
   const crossProxy = await startTimingProxy(server.url);
   const proxy = await startTimingProxy(server.url, [crossProxy.url]);
@@ -133,6 +143,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
         if (++restarts > MAX_SERVER_RESTARTS) break;
         log(`startup: restarting the crashed server (${restarts}/${MAX_SERVER_RESTARTS})`);
         server = await startWatchedServer('startup', env);
+        await settleServer(server);
         proxy.setUpstream(server.url);
         crossProxy.setUpstream(server.url);
       }
@@ -222,7 +233,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
   const STEPS: [string, (t: Record<string, number>) => number][] = [
     ['play() → peer created (cold) or pre-connection start', (t) => step(t, 'peerCreated', 'playRequested')],
     ['create offer (peerCreated → offerCreated)', (t) => step(t, 'offerCreated', 'peerCreated')],
-    ['offer created → POST sent (local description set meanwhile)', (t) => step(t, 'offerSent', 'offerCreated')],
+    ['offer created → POST sent (the local description is set once the answer is in)', (t) => step(t, 'offerSent', 'offerCreated')],
     ['HTTP round trip, excluding the server', (t) => step(t, 'answerReceived', 'offerSent') - (t['server.answer'] ?? Number.NaN)],
     ['  of which: POST sent → request on the wire (Resource Timing `requestStart`)', (t) => step(t, 'http.requestStart', 'offerSent')],
     ['  of which: response start → answer parsed (`responseStart` → answerReceived)', (t) => step(t, 'answerReceived', 'http.responseStart')],
@@ -232,7 +243,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['  of which the peer process round trip (`peer`)', (t) => t['server.peer'] ?? Number.NaN],
     ['    of which wrtc negotiation in it (`negotiate`)', (t) => t['server.negotiate'] ?? Number.NaN],
     ['      of which ICE gathering wait (`gather`)', (t) => t['server.gather'] ?? Number.NaN],
-    ['set remote description', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
+    ['set local + remote description (answerReceived → remoteDescriptionSet)', (t) => step(t, 'remoteDescriptionSet', 'answerReceived')],
     ['ICE connectivity (→ iceConnected)', (t) => step(t, 'iceConnected', 'remoteDescriptionSet')],
     ['DTLS + SCTP (iceConnected → channelOpen)', (t) => step(t, 'channelOpen', 'iceConnected')],
     ['metadata message', (t) => step(t, 'metadata', 'channelOpen')],
@@ -254,7 +265,7 @@ async function startupSection(browser: Browser, media: BenchMedia, runs: number)
     ['recipe', 'n', 'offer posted', 'first chunk'],
     ([
       ['before: client waits for ICE gathering "complete", then posts', recipes.gatherComplete],
-      ['after: offer posted right after setLocalDescription (StreamConnection)', recipes.immediate],
+      ['after: offer posted right after setLocalDescription (no gathering wait)', recipes.immediate],
     ] as const).map(([label, list]) => [
       label,
       String(list.length),
@@ -279,10 +290,7 @@ function udpCounters(): { InDatagrams: number; RcvbufErrors: number } {
 
 async function throughputSection(browser: Browser, media: BenchMedia, runs: number): Promise<{ markdown: string; raw: unknown }> {
   const server = await startWatchedServer('throughput', { AUDIO_DIR: media.dir, PACE_CHUNKS_PER_SECOND: '0' });
-  // The server parses every track's duration when it starts (seconds of CPU on the bench library):
-  // let that finish (GET /api/tracks waits for it) so the first run measures streaming only.
-  await fetch(`${server.url}/api/tracks`).then((response) => response.arrayBuffer());
-  await sleep(1000);
+  await settleServer(server);
   const raw: Record<'rtc' | 'http', { bytes: number; setupMs: number; streamMs: number; browserCpuMs: number; serverCpuMs: number; udpDatagrams: number; udpDrops: number; browserCpuByKindMs: Record<string, number> }[]> = { rtc: [], http: [] };
   const serverPid = server.child.pid!;
   const browserPid = browser.process()!.pid!;

@@ -74,20 +74,25 @@ export class AudioLibrary {
       throw new LibraryError('TRACK_NOT_FOUND', 'no such track');
     }
     try {
-      const info = await handle.stat();
+      // Every offer resolves its file before the peer is made: stat and sniff in one trip through
+      // the thread pool (the read of a directory just fails; the stat decides first), and the
+      // close after the answer rather than before it.
+      const head = new Uint8Array(SNIFF_BYTES);
+      const [stat, read] = await Promise.allSettled([handle.stat(), handle.read(head, 0, SNIFF_BYTES, 0)]);
+      if (stat.status === 'rejected') throw stat.reason;
+      const info = stat.value;
       if (!info.isFile()) throw new LibraryError('TRACK_NOT_FOUND', 'no such track');
       if (mimeFromExtension(file) === undefined) throw new LibraryError('NOT_AUDIO', 'not an audio file');
       if (info.size === 0) throw new LibraryError('NOT_AUDIO', 'the file is empty');
-      const head = new Uint8Array(SNIFF_BYTES);
-      const { bytesRead } = await handle.read(head, 0, SNIFF_BYTES, 0);
-      const mimeType = sniffAudioMime(head.subarray(0, bytesRead));
+      if (read.status === 'rejected') throw read.reason;
+      const mimeType = sniffAudioMime(head.subarray(0, read.value.bytesRead));
       if (mimeType === undefined) throw new LibraryError('NOT_AUDIO', 'the file is not in an audio format');
       return { src, path: file, size: info.size, mtimeMs: info.mtimeMs, mimeType };
     } catch (error) {
       if (error instanceof LibraryError) throw error;
       throw new LibraryError('TRACK_NOT_FOUND', 'the track could not be read');
     } finally {
-      await handle.close().catch(() => undefined);
+      void handle.close().catch(() => undefined);
     }
   }
 

@@ -7,7 +7,7 @@
 import type { OfferRequest } from '../../components/protocol';
 import type { AudioFile } from '../library/audio-library';
 import type { PacingConfig } from '../streaming/pacer';
-import { StreamSession, type SessionEnd, type StreamFaults } from '../streaming/stream-session';
+import { firstMessageBytes, prepareStreamFile, StreamSession, type PreparedFile, type SessionEnd, type StreamFaults } from '../streaming/stream-session';
 import { setLocalDescriptionWithCandidates } from './local-candidates';
 import { chunkSizeForOffer } from './sdp';
 import { wrtc } from './wrtc';
@@ -71,6 +71,8 @@ export class Peer {
   private disconnectTimer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
   private readonly chunkSize: number;
+  /** The stream's file, opened once the answer is ready; handed to the session when the channel opens, else closed with the peer. */
+  private prepared: Promise<PreparedFile> | undefined;
 
   constructor(private readonly options: PeerOptions) {
     this.chunkSize = chunkSizeForOffer(options.request.offer.sdp);
@@ -109,7 +111,21 @@ export class Peer {
     if (gathered.candidates === 0) throw new NegotiationError('no-candidates', 'no ICE candidate could be gathered');
     const { sdp, gatherMs } = gathered;
     this.later(() => void this.close('open-timeout'), this.options.timeouts.channelOpenMs, 'open');
+    this.prepareFile();
     return { answer: { type: 'answer', sdp }, gatherMs };
+  }
+
+  /**
+   * Opens the stream's file and reads its first message while the answer travels and the client
+   * connects (ICE, DTLS, SCTP: 10 ms and more), so the channel's open finds the file system's part
+   * of the first chunk (open, stat, read: three thread-pool trips) done. After the answer, not
+   * during the negotiation: that is on the path of the answer itself.
+   */
+  private prepareFile(): void {
+    const { request, file } = this.options;
+    const headBytes = firstMessageBytes({ chunkSize: this.chunkSize, deferStart: request.deferStart === true, preloadBytes: request.preloadBytes ?? 0 });
+    this.prepared = prepareStreamFile(file.path, request.offset ?? 0, headBytes);
+    this.prepared.catch(() => undefined); // the session reports it (FILE_UNAVAILABLE) when the channel opens
   }
 
   private assertOpen(): void {
@@ -165,6 +181,13 @@ export class Peer {
         // already closed
       }
     }
+    const prepared = this.prepared;
+    this.prepared = undefined;
+    // Never handed to a session (negotiation failed, or the channel never opened): close it here.
+    void prepared?.then(
+      ({ handle }) => handle.close().catch(() => undefined),
+      () => undefined,
+    );
     await stopped;
     this.options.onClosed(this, reason);
   }
@@ -213,8 +236,10 @@ export class Peer {
       pausedIdleMs: timeouts.pausedIdleMs,
       ...(request.windowEnd === undefined ? {} : { windowEnd: request.windowEnd }),
       ...(faults ? { faults } : {}),
+      ...(this.prepared ? { prepared: this.prepared } : {}),
       onEnd: (reason) => this.sessionEnded(reason),
     });
+    this.prepared = undefined; // the session's now
     this.session = session;
     void session.open();
   }

@@ -62,7 +62,48 @@ export interface StreamSessionOptions {
   /** Longest wait for the send buffer to drain before the peer is presumed dead. */
   drainTimeoutMs?: number;
   faults?: StreamFaults;
+  /**
+   * The file opened (and its first message read) while the peer was still negotiating (see
+   * {@link prepareStreamFile}); the session owns its handle from here on. Default: opened when
+   * the channel opens.
+   */
+  prepared?: Promise<PreparedFile>;
   onEnd(reason: SessionEnd, code?: StreamErrorCode): void;
+}
+
+/** An open file handle for one stream, with its size and the bytes of its first message. */
+export interface PreparedFile {
+  handle: FileHandle;
+  size: number;
+  /** The file's bytes [offset, offset + head.byteLength), read ahead (a chunk pool buffer); undefined if none were asked for. */
+  head: { offset: number; bytes: Uint8Array } | undefined;
+}
+
+/**
+ * Opens `path` and reads `headBytes` from `offset`: the thread-pool trips a stream's first
+ * message needs (open, stat, read), done while the peer negotiates instead of after the channel
+ * opened, where each was on the path to the first chunk. The caller owns the handle.
+ */
+export async function prepareStreamFile(path: string, offset: number, headBytes: number): Promise<PreparedFile> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const length = Math.min(headBytes, size - offset);
+    if (length <= 0) return { handle, size, head: undefined };
+    const bytes = chunkPool.acquire(length);
+    const { bytesRead } = await handle.read(bytes, 0, length, offset);
+    return { handle, size, head: { offset, bytes: bytes.subarray(0, bytesRead) } };
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Bytes of the first message a stream from `offset` sends (what {@link prepareStreamFile} reads ahead). */
+export function firstMessageBytes(options: { chunkSize: number; deferStart: boolean; preloadBytes: number }): number {
+  if (!options.deferStart) return options.chunkSize;
+  // A deferred stream's first message is its preview's (without a preview: wherever `start` says).
+  return options.preloadBytes > 0 ? Math.min(options.preloadBytes, FIRST_PREVIEW_MESSAGE_BYTES, options.chunkSize) : 0;
 }
 
 type ReadResult = { bytes: Uint8Array } | { error: unknown };
@@ -94,6 +135,8 @@ export class StreamSession {
   private previewEnd = 0;
   /** The preview being sent; `start` waits for it, so the stream's bytes follow it in order. */
   private previewing: Promise<boolean> | undefined;
+  /** The first message's bytes, read with the prepared file; used by the first read at its offset. */
+  private head: { offset: number; bytes: Uint8Array } | undefined;
 
   constructor(private readonly options: StreamSessionOptions) {
     this.windowEnd = options.windowEnd;
@@ -103,15 +146,17 @@ export class StreamSession {
   async open(): Promise<void> {
     const { file, offset } = this.options;
     try {
-      const handle = await open(file.path, 'r');
+      const { handle, size, head } = await (this.options.prepared ?? prepareStreamFile(file.path, offset, 0));
       if (this.stopped) {
         // stop() ran while the file was opening (the client left at once): it had no handle to
         // close, so close this one here or its descriptor lingers until GC.
+        if (head) chunkPool.release(head.bytes);
         await handle.close().catch(() => undefined);
         return;
       }
       this.handle = handle;
-      this.size = (await handle.stat()).size;
+      this.size = size;
+      this.head = head;
     } catch {
       return this.fail('FILE_UNAVAILABLE', 'the file is no longer available');
     }
@@ -364,6 +409,8 @@ export class StreamSession {
 
   /** Reads the chunk at `position` through the thread pool (unpaced streams overlap it with sending). */
   private read(position: number, end: number): Promise<ReadResult> {
+    const head = this.takeHead(position, end);
+    if (head) return Promise.resolve({ bytes: head });
     const handle = this.handle;
     if (handle === undefined) return Promise.resolve({ error: new Error('file closed') });
     const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, end - position));
@@ -375,6 +422,8 @@ export class StreamSession {
 
   /** Reads the chunk at `position` on this thread (a paced chunk whose slot has come). */
   private readNow(position: number, end: number): ReadResult {
+    const head = this.takeHead(position, end);
+    if (head) return { bytes: head };
     const handle = this.handle;
     if (handle === undefined) return { error: new Error('file closed') };
     const bytes = chunkPool.acquire(Math.min(this.options.chunkSize, end - position));
@@ -384,6 +433,16 @@ export class StreamSession {
     } catch (error) {
       return { error };
     }
+  }
+
+  /** The read-ahead first message, if the chunk at `position` is exactly it (once; released otherwise). */
+  private takeHead(position: number, end: number): Uint8Array | undefined {
+    const head = this.head;
+    if (head === undefined) return undefined;
+    this.head = undefined;
+    if (head.offset === position && head.bytes.byteLength === Math.min(this.options.chunkSize, end - position)) return head.bytes;
+    chunkPool.release(head.bytes);
+    return undefined;
   }
 
   private send(data: string | Uint8Array): boolean {
