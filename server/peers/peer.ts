@@ -6,6 +6,7 @@
  */
 import type { OfferRequest } from '../../components/protocol';
 import type { AudioFile } from '../library/audio-library';
+import { waitForRoom } from '../streaming/flow-control';
 import type { PacingConfig } from '../streaming/pacer';
 import { firstMessageBytes, prepareStreamFile, StreamSession, type PreparedFile, type SessionEnd, type StreamFaults } from '../streaming/stream-session';
 import { setLocalDescriptionWithCandidates } from './local-candidates';
@@ -260,18 +261,24 @@ export class Peer {
 
   /**
    * Cuts a stream (the closeAfterBytes test fault) the way a server closing its channel does:
-   * the channel first, whose stream reset follows the queued data, then the peer once the
+   * the channel once what was sent has left its send buffer (closing with data still queued lost
+   * it now and then: a cut meant to fall after 2 chunks came after 1), then the peer once the
    * channel reports closed, or after a short wait.
    */
   private endGracefully(reason: PeerCloseReason): void {
     if (this.closing !== undefined || this.endReason !== undefined) return;
     this.endReason = reason;
     const channel = this.channel;
-    try {
-      if (channel !== undefined && channel.readyState === 'open') channel.close();
-    } catch {
-      // closing already
-    }
+    const closeChannel = () => {
+      try {
+        if (channel !== undefined && channel.readyState === 'open') channel.close();
+      } catch {
+        // closing already
+      }
+    };
+    if (channel === undefined) closeChannel();
+    else
+      void waitForRoom(channel, 0, 0, () => this.closing !== undefined, GRACEFUL_CLOSE_MS / 2).then(closeChannel, closeChannel);
     this.later(() => void this.close(reason), GRACEFUL_CLOSE_MS, 'graceful');
   }
 
