@@ -112,6 +112,7 @@ test('client messages, response and error bodies', () => {
   assert.deepEqual(parseClientMessage('{"type":"start"}'), { type: 'start' });
   assert.deepEqual(parseClientMessage('{"type":"start","offset":5}'), { type: 'start', offset: 5 });
   assert.throws(() => parseClientMessage('{"type":"start","offset":-5}'), ProtocolError);
+  assert.throws(() => parseClientMessage('{"type":"start","note":1}'), /takes only "offset"/);
   assert.throws(() => parseClientMessage('x'.repeat(5000)), ProtocolError);
   assert.equal(parseOfferResponse({ answer: { type: 'answer', sdp } }).answer.sdp, sdp);
   assert.throws(() => parseOfferResponse({ answer: { type: 'offer', sdp } }), ProtocolError);

@@ -369,6 +369,7 @@ export function parseClientMessage(text: string): ClientMessage {
   const m = value as Record<string, unknown>;
   switch (m.type) {
     case 'start':
+      if (Object.keys(m).some((key) => key !== 'type' && key !== 'offset')) fail('"start" takes only "offset"');
       if (m.offset !== undefined && !isCount(m.offset)) fail('start.offset must be a non-negative integer');
       return m.offset === undefined ? { type: 'start' } : { type: 'start', offset: m.offset as number };
     case 'pause':
