@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CodecParserSource } from './codec-parser-source.js';
+import { CodecParserReference } from './codec-parser-reference.js';
 import { FlacSource } from './flac-source.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 
@@ -33,7 +33,7 @@ function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk 
   return out;
 }
 const flac = (sink: FrameSink) => new FlacSource(sink);
-const codecParser = (sink: FrameSink) => new CodecParserSource('flac', sink);
+const codecParser = (sink: FrameSink) => new CodecParserReference('flac', sink);
 
 /** Deterministic noise (no real FLAC frame hides in it by chance with this seed). */
 function noise(length: number, seed = 12345): Uint8Array {

@@ -1,5 +1,5 @@
 /** The container reader for each format the sniffer names: one place, for the decoder and its tests. */
-import { CodecParserSource } from './codec-parser-source.js';
+import { MpegSource } from './mpeg-source.js';
 import { FlacSource } from './flac-source.js';
 import type { ContainerFormat } from './format-sniffer.js';
 import type { FrameSink, FrameSource } from './frame-source.js';
@@ -21,6 +21,6 @@ export function createFrameSource(format: ContainerFormat, sink: FrameSink): Fra
     case 'ogg':
       return new OggSource(sink);
     default:
-      return new CodecParserSource(format, sink);
+      return new MpegSource(format, sink);
   }
 }

@@ -3,7 +3,7 @@
  * by codec-parser's rules: a frame is a valid header whose length (MP3: from bitrate, sample rate
  * and padding; ADTS: its own length field) ends where another valid header starts (or the stream
  * ends); anything else is skipped a byte at a time; an ID3v2 tag where a frame could start is
- * skipped whole. It does what codec-parser did for CodecParserSource (same frames, same skipped
+ * skipped whole. It does what codec-parser did for MpegSource (same frames, same skipped
  * bytes) at a tenth of its main-thread cost (ADTS: ~45 → ~4 ms per minute of audio here): no
  * generator step per byte read, no header objects or cache keys per frame.
  */
@@ -15,7 +15,7 @@ export interface MpegFrame {
   header: { sampleRate: number; channels: number };
 }
 
-/** The subset of codec-parser's CodecParser API that CodecParserSource uses. */
+/** The subset of codec-parser's CodecParser API that MpegSource uses (the tests hold the two side by side). */
 export class MpegFramer {
   readonly codec: 'mpeg' | 'aac';
   readonly #readHeader: (bytes: Uint8Array, at: number) => Header | undefined;

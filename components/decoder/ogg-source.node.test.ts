@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { useEncoderVariants } from '../test/variant-bytes.js';
-import { CodecParserSource } from './codec-parser-source.js';
+import { CodecParserReference } from './codec-parser-reference.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { oggCrc } from './ogg-crc.js';
 import { OggSource, vorbisModes } from './ogg-source.js';
@@ -41,7 +41,7 @@ function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk:
 }
 
 const ours = (sink: FrameSink) => new OggSource(sink);
-const reference = (sink: FrameSink) => new CodecParserSource('ogg', sink);
+const reference = (sink: FrameSink) => new CodecParserReference('ogg', sink);
 
 function sameFrames(actual: Parsed, expected: Parsed, label: string): void {
   assert.deepEqual(actual.unsupported, expected.unsupported, `${label}: unsupported`);

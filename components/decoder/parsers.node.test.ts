@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { CodecParserSource } from './codec-parser-source.js';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
+import { createFrameSource } from './frame-sources.js';
 import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { mpegTrim, readMpegInfoFrame } from './mpeg-gapless.js';
 import { Mp4Source } from './mp4-source.js';
@@ -33,7 +33,7 @@ function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk 
   source.end();
   return out;
 }
-const codecParser = (format: ContainerFormat) => (sink: FrameSink) => new CodecParserSource(format, sink);
+const reader = (format: ContainerFormat) => (sink: FrameSink) => createFrameSource(format, sink);
 const sum = (frames: EncodedFrame[]) => frames.reduce((n, f) => n + f.samples, 0);
 
 describe('sniffFormat', () => {
@@ -82,10 +82,10 @@ describe('MP3: Xing/Info/LAME', () => {
   });
 });
 
-describe('CodecParserSource (MP3, ADTS, FLAC) and OggSource', () => {
+describe('MpegSource (MP3, ADTS), FlacSource and OggSource', () => {
   it('CBR MP3: 116 audio frames after the info frame, plus one silent frame that flushes the filterbank', () => {
     const bytes = fixture('mp3-cbr128.mp3');
-    const parsed = parse(codecParser('mpeg'), bytes, 4096);
+    const parsed = parse(reader('mpeg'), bytes, 4096);
     assert.equal(parsed.track?.totalFrames, 132300);
     assert.equal(parsed.track?.skip, 1105);
     assert.equal(parsed.frames.length, 117);
@@ -98,7 +98,7 @@ describe('CodecParserSource (MP3, ADTS, FLAC) and OggSource', () => {
     const bytes = fixture('mp3-big-id3.mp3');
     const tag = 10 + ((bytes[6]! << 21) | (bytes[7]! << 14) | (bytes[8]! << 7) | bytes[9]!);
     for (const chunk of [1000, 65536, 3]) {
-      const parsed = parse(codecParser('mpeg'), bytes, chunk);
+      const parsed = parse(reader('mpeg'), bytes, chunk);
       assert.equal(parsed.frames[0]!.fileOffset, tag + 417, `chunk ${chunk}`); // after the info frame
       assert.equal(parsed.frames.length, 41, `chunk ${chunk}`); // 40 audio + flush
       assert.equal(parsed.frames[39]!.fileOffset + 418, bytes.length - 128);
@@ -107,25 +107,25 @@ describe('CodecParserSource (MP3, ADTS, FLAC) and OggSource', () => {
   });
 
   it('garbage mid-stream: one skip of the noise plus the frame it cut, then frames again', () => {
-    const parsed = parse(codecParser('mpeg'), fixture('mp3-garbage.mp3'), 4096);
+    const parsed = parse(reader('mpeg'), fixture('mp3-garbage.mp3'), 4096);
     assert.deepEqual(parsed.skipped, [2418]);
     assert.equal(parsed.frames.length, 115); // one frame lost, no flush frame for a damaged stream
   });
 
   it('every split of the stream gives the same frames (1-byte pushes, cuts inside headers)', () => {
     const bytes = fixture('mp3-mpeg25-8k.mp3');
-    const whole = parse(codecParser('mpeg'), bytes);
+    const whole = parse(reader('mpeg'), bytes);
     for (const chunk of [1, 2, 3, 5, 143, 144, 145]) {
-      const split = parse(codecParser('mpeg'), bytes, chunk);
+      const split = parse(reader('mpeg'), bytes, chunk);
       assert.deepEqual(split.frames, whole.frames, `chunk ${chunk}`);
     }
   });
 
   it('ADTS, FLAC, Opus, Vorbis: configs WebCodecs accepts, exact lengths', () => {
-    const adts = parse(codecParser('adts'), fixture('aac-adts.aac'), 999);
+    const adts = parse(reader('adts'), fixture('aac-adts.aac'), 999);
     assert.equal(adts.track?.decoding.kind === 'webcodecs' && adts.track.decoding.config.codec, 'mp4a.40.2');
     assert.equal(sum(adts.frames), adts.frames.length * 1024);
-    const flac = parse(codecParser('flac'), fixture('flac.flac'), 999);
+    const flac = parse(reader('flac'), fixture('flac.flac'), 999);
     assert.equal(flac.track?.totalFrames, 44100);
     assert.equal(sum(flac.frames), 44100);
     const description = flac.track?.decoding.kind === 'webcodecs' ? (flac.track.decoding.config.description as Uint8Array) : undefined;
