@@ -7,7 +7,7 @@
  */
 import type { FrameSink, FrameSource, TrackInfo } from './frame-source.js';
 import { concatBytes } from './byte-queue.js';
-import { MpegFramer, type MpegFrame } from './mpeg-framer.js';
+import { MpegFramer, type MpegFrameSink } from './mpeg-framer.js';
 import { mpegFrameLayout, mpegTrim, readMpegInfoFrame, type MpegInfoFrame } from './mpeg-gapless.js';
 
 export class MpegSource implements FrameSource {
@@ -27,7 +27,11 @@ export class MpegSource implements FrameSource {
   #tagLength = 0;
   #mpegInfo: MpegInfoFrame | undefined;
   #mpegAudioFrames = 0;
-  #lastMpegFrame: MpegFrame | undefined;
+  /** The last MP3 audio frame (its header and length make the flushing frame of silence). */
+  #lastMpegData: Uint8Array | undefined;
+  #lastMpegSamples = 0;
+  readonly #onFrame: MpegFrameSink = (data, samples, sampleRate, channels) => this.#frame(data, samples, sampleRate, channels, false);
+  readonly #onLastFrames: MpegFrameSink = (data, samples, sampleRate, channels) => this.#frame(data, samples, sampleRate, channels, true);
 
   constructor(format: 'mpeg' | 'adts', sink: FrameSink) {
     this.#format = format;
@@ -71,7 +75,7 @@ export class MpegSource implements FrameSource {
   #feed(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     this.#bytesIn += bytes.length;
-    this.#run(() => this.#parser.parseChunk(bytes));
+    this.#parser.push(bytes, this.#onFrame);
   }
 
   end(): void {
@@ -83,7 +87,7 @@ export class MpegSource implements FrameSource {
     this.#tagBytes = undefined;
     this.#tagLength = 0;
     this.#feed(this.#format === 'mpeg' ? withoutTrailingTags(tail) : tail);
-    this.#run(() => this.#parser.flush(), true);
+    this.#parser.end(this.#onLastFrames);
     this.#flushed = true;
     this.#flushMpegFilterbank();
   }
@@ -94,20 +98,16 @@ export class MpegSource implements FrameSource {
    * silence (same header, zero side info and data) pushes them out; the trim drops the rest.
    */
   #flushMpegFilterbank(): void {
-    const last = this.#lastMpegFrame;
+    const last = this.#lastMpegData;
     // Only for a complete stream: a damaged or truncated one ends where its audio ends.
     if (!last || !this.#mpegInfo?.frameCount || this.#mpegAudioFrames !== this.#mpegInfo.frameCount) return;
-    const silent = new Uint8Array(last.data.length);
-    silent.set(last.data.subarray(0, 4));
+    const silent = new Uint8Array(last.length);
+    silent.set(last.subarray(0, 4));
     silent[1]! |= 1; // no CRC: zero side info needs none
-    this.#sink.frame({ data: silent, samples: last.samples, fileOffset: this.#bytesIn });
+    this.#sink.frame({ data: silent, samples: this.#lastMpegSamples, fileOffset: this.#bytesIn });
   }
 
-  #run(frames: () => Iterable<MpegFrame>, flushing = false): void {
-    for (const frame of frames()) this.#frame(frame, flushing);
-  }
-
-  /** Where the item just yielded starts; reports the bytes skipped since the previous one. */
+  /** Where the frame just cut starts; reports the bytes skipped since the previous one. */
   #locate(length: number, flushing: boolean): number {
     // The framer's position is that of its last frame; a frame flush() yields ends where input ends.
     const end = flushing ? this.#bytesIn : this.#parser._currentReadPosition;
@@ -118,36 +118,35 @@ export class MpegSource implements FrameSource {
     return start;
   }
 
-  #frame(frame: MpegFrame, flushing: boolean): void {
-    const fileOffset = this.#locate(frame.data.length, flushing);
+  #frame(data: Uint8Array, samples: number, sampleRate: number, channels: number, flushing: boolean): void {
+    const fileOffset = this.#locate(data.length, flushing);
     if (!this.#track) {
       if (this.#format === 'mpeg') {
-        const layout = mpegFrameLayout(frame.data);
-        const info = readMpegInfoFrame(frame.data);
-        const trim = mpegTrim(info, layout?.samplesPerFrame ?? frame.samples);
-        this.#announce(frame, { skip: trim.skip, skipAlreadyCounted: 0, totalFrames: trim.totalFrames });
+        const layout = mpegFrameLayout(data);
+        const info = readMpegInfoFrame(data);
+        const trim = mpegTrim(info, layout?.samplesPerFrame ?? samples);
+        this.#announce(data, sampleRate, channels, { skip: trim.skip, skipAlreadyCounted: 0, totalFrames: trim.totalFrames });
         this.#mpegInfo = info;
         if (info) return; // the info frame holds no audio
       } else {
-        this.#announce(frame, { skip: 0, skipAlreadyCounted: 0 });
+        this.#announce(data, sampleRate, channels, { skip: 0, skipAlreadyCounted: 0 });
       }
     }
-    if (this.#format === 'mpeg') (this.#lastMpegFrame = frame), this.#mpegAudioFrames++;
-    this.#sink.frame({ data: frame.data, samples: frame.samples, fileOffset });
+    if (this.#format === 'mpeg') (this.#lastMpegData = data), (this.#lastMpegSamples = samples), this.#mpegAudioFrames++;
+    this.#sink.frame({ data, samples, fileOffset });
   }
 
-  #announce(frame: MpegFrame, trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames'>): void {
-    const header = frame.header;
+  #announce(firstFrame: Uint8Array, sampleRate: number, channels: number, trim: Pick<TrackInfo, 'skip' | 'skipAlreadyCounted' | 'totalFrames'>): void {
     const codec = this.#parser.codec;
     const config: AudioDecoderConfig = {
-      codec: codec === 'mpeg' ? 'mp3' : adtsCodecName(frame.data),
-      sampleRate: header.sampleRate,
-      numberOfChannels: header.channels,
+      codec: codec === 'mpeg' ? 'mp3' : adtsCodecName(firstFrame),
+      sampleRate,
+      numberOfChannels: channels,
     };
     this.#track = {
       codec,
-      sampleRate: header.sampleRate,
-      channelCount: header.channels,
+      sampleRate,
+      channelCount: channels,
       decoding: { kind: 'webcodecs', config },
       ...trim,
     };
