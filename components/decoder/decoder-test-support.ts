@@ -3,6 +3,8 @@ import type { PlayerError } from '../errors.js';
 import type { PcmBlock, StreamInfo } from '../pcm.js';
 import { StreamDecoder } from './stream-decoder.js';
 
+export { chunked } from './frame-source-test-support.js';
+
 export interface FixtureEntry {
   mimeType: string;
   codec: string;
@@ -35,22 +37,6 @@ export interface DecodeRun {
   decoder: StreamDecoder;
   /** Set when a block did not start where the previous one ended. */
   contiguityError?: string;
-}
-
-/** Cuts `bytes` into chunks: a fixed size, a list of cut points, or a function of the index. */
-export function chunked(bytes: Uint8Array, size: number | number[]): Uint8Array[] {
-  const cuts = typeof size === 'number' ? [] : [...size].sort((a, b) => a - b);
-  const out: Uint8Array[] = [];
-  if (typeof size === 'number') {
-    for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
-  } else {
-    let from = 0;
-    for (const cut of [...cuts, bytes.length]) {
-      if (cut > from) out.push(bytes.subarray(from, cut));
-      from = Math.max(from, cut);
-    }
-  }
-  return out;
 }
 
 /** Streams `chunks` through a StreamDecoder with an unlimited horizon and collects everything. */

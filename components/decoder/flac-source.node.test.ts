@@ -4,32 +4,14 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { CodecParserReference } from './codec-parser-reference.js';
 import { FlacSource } from './flac-source.js';
-import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import type { FrameSink, FrameSource } from './frame-source.js';
+import { collectFrames, type CollectedFrames } from './frame-source-test-support.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
 
-interface Parsed {
-  track?: TrackInfo;
-  frames: EncodedFrame[];
-  skipped: number[];
-  unsupported: string[];
-  maxBuffered: number;
-}
-
-function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk = bytes.length): Parsed {
-  const out: Parsed = { frames: [], skipped: [], unsupported: [], maxBuffered: 0 };
-  const source = make({
-    track: (t) => (out.track = t),
-    frame: (f) => out.frames.push({ ...f, data: f.data.slice() }),
-    totalFrames: () => assert.fail('FLAC gives its length in STREAMINFO'),
-    skipped: (n) => out.skipped.push(n),
-    unsupported: (r) => out.unsupported.push(r),
-  });
-  for (let at = 0; at < bytes.length; at += chunk) {
-    source.push(bytes.subarray(at, at + chunk));
-    out.maxBuffered = Math.max(out.maxBuffered, source.bufferedBytes);
-  }
-  source.end();
+function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk = bytes.length): CollectedFrames {
+  const out = collectFrames(make, bytes, chunk);
+  assert.deepEqual(out.totals, [], 'FLAC gives its length in STREAMINFO');
   return out;
 }
 const flac = (sink: FrameSink) => new FlacSource(sink);

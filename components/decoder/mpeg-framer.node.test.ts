@@ -19,15 +19,24 @@ interface Cut {
 
 type Parser = { parseChunk(b: Uint8Array): Iterable<unknown>; flush(): Iterable<unknown> };
 
-/** Frames (file end offset, length, samples, format) as a parser yields them, fed in `chunk`-byte pushes. */
-function cuts(parser: Parser, bytes: Uint8Array, chunk: number): Cut[] {
+/**
+ * Frames (file end offset, length, samples, format) as a parser cuts them, fed in `chunk`-byte
+ * pushes: codec-parser through its generators, MpegFramer through its callback.
+ */
+function cuts(parser: Parser | MpegFramer, bytes: Uint8Array, chunk: number): Cut[] {
   const out: Cut[] = [];
+  const add = (d: Uint8Array, samples: number, sampleRate: number, channels: number, end: number) =>
+    out.push({ end, length: d.length, bytes: `${d[0]},${d[7]},${d[d.length - 1]}`, samples, sampleRate, channels });
+  if (parser instanceof MpegFramer) {
+    for (let at = 0; at < bytes.length; at += chunk) parser.push(bytes.subarray(at, at + chunk), (d, n, rate, ch) => add(d, n, rate, ch, parser._currentReadPosition));
+    parser.end((d, n, rate, ch) => add(d, n, rate, ch, -1));
+    return out;
+  }
   const take = (items: Iterable<unknown>, flushing: boolean) => {
     for (const item of items) {
       const frame = item as { data: Uint8Array; samples: number; header: { sampleRate: number; channels: number } };
       const end = flushing ? -1 : (parser as unknown as { _currentReadPosition: number })._currentReadPosition;
-      const d = frame.data;
-      out.push({ end, length: d.length, bytes: `${d[0]},${d[7]},${d[d.length - 1]}`, samples: frame.samples, sampleRate: frame.header.sampleRate, channels: frame.header.channels });
+      add(frame.data, frame.samples, frame.header.sampleRate, frame.header.channels, end);
     }
   };
   for (let at = 0; at < bytes.length; at += chunk) take(parser.parseChunk(bytes.subarray(at, at + chunk)), false);
@@ -93,7 +102,10 @@ describe('MpegFramer for AAC in ADTS: header fields', () => {
     const b = frame([0xff, 0xf0, 0x6c, 0x40, 0, 0x1f, 0xff], 30);
     const bytes = new Uint8Array([...a, ...b, ...a]);
     const framer = new MpegFramer('aac');
-    const got = [...framer.parseChunk(bytes), ...framer.flush()].map((f) => [f.data.length, f.samples, f.header.sampleRate, f.header.channels]);
+    const got: number[][] = [];
+    const collect = (data: Uint8Array, samples: number, sampleRate: number, channels: number) => got.push([data.length, samples, sampleRate, channels]);
+    framer.push(bytes, collect);
+    framer.end(collect);
     assert.deepEqual(got, [
       [20, 1024, 44100, 2],
       [30, 4096, 8000, 1],

@@ -9,12 +9,6 @@
  */
 import { concatBytes } from './byte-queue.js';
 
-export interface MpegFrame {
-  data: Uint8Array;
-  samples: number;
-  header: { sampleRate: number; channels: number };
-}
-
 /** One frame as the framer cuts it (positional: no object per frame on the hot path). */
 export type MpegFrameSink = (data: Uint8Array, samples: number, sampleRate: number, channels: number) => void;
 
@@ -23,7 +17,6 @@ export type MpegFrameSink = (data: Uint8Array, samples: number, sampleRate: numb
  * generator step, header object or re-sliced buffer per frame. In a fresh page this code runs
  * before V8 optimises it, where that per-frame machinery weighed most: a cold 120 s MP3 took 28 ms
  * to cut in Node with generators, 13 ms without.
- * `parseChunk`/`flush` keep codec-parser's generator API for the tests that compare the two.
  */
 export class MpegFramer {
   readonly codec: 'mpeg' | 'aac';
@@ -53,26 +46,6 @@ export class MpegFramer {
   end(onFrame: MpegFrameSink): void {
     this.#cut(true, onFrame);
     this.#bytes = new Uint8Array(0);
-  }
-
-  *parseChunk(chunk: Uint8Array): Generator<MpegFrame> {
-    yield* this.#collect((onFrame) => this.push(chunk, onFrame));
-  }
-
-  *flush(): Generator<MpegFrame> {
-    yield* this.#collect((onFrame) => this.end(onFrame));
-  }
-
-  /** The frames of one call as codec-parser yields them, its read position following each. */
-  *#collect(run: (onFrame: MpegFrameSink) => void): Generator<MpegFrame> {
-    const frames: [MpegFrame, number][] = [];
-    run((data, samples, sampleRate, channels) => frames.push([{ data, samples, header: { sampleRate, channels } }, this._currentReadPosition]));
-    const position = this._currentReadPosition;
-    for (const [frame, at] of frames) {
-      this._currentReadPosition = at;
-      yield frame;
-    }
-    this._currentReadPosition = position;
   }
 
   #cut(final: boolean, onFrame: MpegFrameSink): void {

@@ -4,41 +4,15 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { useEncoderVariants } from '../test/variant-bytes.js';
 import { CodecParserReference } from './codec-parser-reference.js';
-import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import type { FrameSink } from './frame-source.js';
+import { collectFrames, type CollectedFrames } from './frame-source-test-support.js';
 import { oggCrc } from './ogg-crc.js';
 import { OggSource, vorbisModes } from './ogg-source.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
 
-interface Parsed {
-  track?: TrackInfo;
-  frames: EncodedFrame[];
-  totals: number[];
-  skipped: number[];
-  unsupported: string[];
-  maxBuffered: number;
-}
-
-function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk: number | number[]): Parsed {
-  const out: Parsed = { frames: [], totals: [], skipped: [], unsupported: [], maxBuffered: 0 };
-  const source = make({
-    track: (t) => (out.track = t),
-    frame: (f) => out.frames.push({ ...f, data: f.data.slice() }),
-    totalFrames: (n) => out.totals.push(n),
-    skipped: (n) => out.skipped.push(n),
-    unsupported: (r) => out.unsupported.push(r),
-  });
-  const cuts = typeof chunk === 'number' ? [] : [...chunk, bytes.length];
-  if (typeof chunk === 'number') for (let at = chunk; at < bytes.length; at += chunk) cuts.push(at);
-  let from = 0;
-  for (const to of [...cuts, bytes.length]) {
-    source.push(bytes.subarray(from, Math.max(from, to)));
-    from = Math.max(from, to);
-    out.maxBuffered = Math.max(out.maxBuffered, source.bufferedBytes);
-  }
-  source.end();
-  return out;
-}
+type Parsed = CollectedFrames;
+const parse = collectFrames;
 
 const ours = (sink: FrameSink) => new OggSource(sink);
 const reference = (sink: FrameSink) => new CodecParserReference('ogg', sink);

@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { sniffFormat, type ContainerFormat } from './format-sniffer.js';
 import { createFrameSource } from './frame-sources.js';
-import type { EncodedFrame, FrameSink, FrameSource, TrackInfo } from './frame-source.js';
+import { collectFrames, type CollectedFrames } from './frame-source-test-support.js';
+import type { EncodedFrame, FrameSink } from './frame-source.js';
 import { mpegTrim, readMpegInfoFrame } from './mpeg-gapless.js';
 import { Mp4Source } from './mp4-source.js';
 import { OggSource } from './ogg-source.js';
@@ -12,27 +13,7 @@ import { pcmToPlanar, WavSource } from './wav-source.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../test/fixtures/${name}`, import.meta.url)));
 
-interface Parsed {
-  track?: TrackInfo;
-  frames: EncodedFrame[];
-  skipped: number[];
-  totals: number[];
-  unsupported: string[];
-}
-
-function parse(make: (sink: FrameSink) => FrameSource, bytes: Uint8Array, chunk = bytes.length): Parsed {
-  const out: Parsed = { frames: [], skipped: [], totals: [], unsupported: [] };
-  const source = make({
-    track: (t) => (out.track = t),
-    frame: (f) => out.frames.push({ ...f, data: f.data.slice() }),
-    totalFrames: (n) => out.totals.push(n),
-    skipped: (n) => out.skipped.push(n),
-    unsupported: (r) => out.unsupported.push(r),
-  });
-  for (let at = 0; at < bytes.length; at += chunk) source.push(bytes.subarray(at, at + chunk));
-  source.end();
-  return out;
-}
+const parse = collectFrames;
 const reader = (format: ContainerFormat) => (sink: FrameSink) => createFrameSource(format, sink);
 const sum = (frames: EncodedFrame[]) => frames.reduce((n, f) => n + f.samples, 0);
 
@@ -150,7 +131,7 @@ describe('WavSource', () => {
     assert.equal(s24.track?.totalFrames, 16000);
     assert.equal(sum(s24.frames), 16000);
     assert.equal(sum(f32.frames), 16000);
-    const planar = (p: Parsed, format: 'int' | 'float', bits: number) =>
+    const planar = (p: CollectedFrames, format: 'int' | 'float', bits: number) =>
       p.frames.flatMap((f) => Array.from(pcmToPlanar(f.data, 1, format, bits)[0]!));
     assert.deepEqual(planar(s24, 'int', 24), planar(f32, 'float', 32));
   });
